@@ -1,0 +1,11 @@
+//! Black-box tests: the real application against a real PostgreSQL, one fresh
+//! database per test. Set DATABASE_URL to point them at another server.
+
+mod errors;
+mod helpers;
+mod operations;
+{%- if example_resource %}
+
+// One module per resource.
+mod {{ resource_plural | snake_case }};
+{%- endif %}

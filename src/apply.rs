@@ -1,0 +1,181 @@
+//! Writing a tree to disk, all or nothing.
+//!
+//! A new repository is built in a hidden temporary folder beside the destination and renamed
+//! into place only when every file (and the git commit) is done, so an error at any point, or an
+//! interrupted process, never leaves a half-made service where the user asked for one.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::tree::Tree;
+
+/// Fails unless `dest` is absent or an empty directory. Called before any question is asked, so
+/// nobody answers ten prompts to be told the folder is taken.
+pub fn check_destination(dest: &Path) -> Result<()> {
+    match fs::read_dir(dest) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                Err(Error::DestinationNotEmpty(dest.to_owned()))
+            } else {
+                Ok(())
+            }
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => {
+            Err(Error::DestinationNotEmpty(dest.to_owned()))
+        }
+        Err(err) => Err(Error::io(dest, err)),
+    }
+}
+
+/// Writes `tree` as a new directory `dest`. `finish` runs on the complete temporary directory
+/// before it is moved into place (this is where the git commit is made).
+pub fn create_dir_atomically(
+    tree: &Tree,
+    dest: &Path,
+    finish: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    check_destination(dest)?;
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let created_parent = create_missing_dirs(&parent)?;
+
+    let result = (|| {
+        let staging = tempfile::Builder::new()
+            .prefix(".svcgen-tmp-")
+            .tempdir_in(&parent)
+            .map_err(|err| Error::io(&parent, err))?;
+        write_tree(tree, staging.path())?;
+        finish(staging.path())?;
+        set_dir_mode(staging.path())?;
+        // Renaming over an empty directory is allowed on Unix; elsewhere remove it first.
+        let staged = staging.keep();
+        let renamed = fs::rename(&staged, dest).or_else(|_| {
+            fs::remove_dir(dest).ok();
+            fs::rename(&staged, dest)
+        });
+        renamed.map_err(|err| {
+            let _ = fs::remove_dir_all(&staged);
+            Error::io(dest, err)
+        })
+    })();
+
+    if result.is_err() {
+        if let Some(first_created) = created_parent {
+            let _ = fs::remove_dir_all(first_created);
+        }
+    }
+    result
+}
+
+/// Writes every file of `tree` under `root`, creating folders as needed.
+pub fn write_tree(tree: &Tree, root: &Path) -> Result<()> {
+    for (path, entry) in tree.iter() {
+        let target = root.join(path.to_path_buf());
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
+        }
+        fs::write(&target, &entry.contents).map_err(|err| Error::io(&target, err))?;
+        set_file_mode(&target, entry.mode.unix())?;
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing ancestors; returns the outermost one created, to undo on error.
+fn create_missing_dirs(dir: &Path) -> Result<Option<PathBuf>> {
+    let mut first_missing = None;
+    for ancestor in dir.ancestors() {
+        if ancestor.as_os_str().is_empty() || ancestor.exists() {
+            break;
+        }
+        first_missing = Some(ancestor.to_owned());
+    }
+    fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
+    Ok(first_missing)
+}
+
+#[cfg(unix)]
+fn set_file_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|err| Error::io(path, err))
+}
+
+/// Temporary directories are created private (0700); the finished repository should not be.
+#[cfg(unix)]
+fn set_dir_mode(path: &Path) -> Result<()> {
+    set_file_mode(path, 0o755)
+}
+
+#[cfg(not(unix))]
+fn set_file_mode(_: &Path, _: u32) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_dir_mode(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{FileEntry, Mode, RelPath};
+
+    fn tree() -> Tree {
+        let mut tree = Tree::new();
+        tree.insert(
+            RelPath::new("a/b.txt").unwrap(),
+            FileEntry {
+                contents: b"hi".to_vec(),
+                mode: Mode::Regular,
+            },
+        );
+        tree
+    }
+
+    #[test]
+    fn writes_into_a_new_directory_and_leaves_no_staging_folder() {
+        let base = tempfile::tempdir().unwrap();
+        let dest = base.path().join("deep/svc");
+        create_dir_atomically(&tree(), &dest, |_| Ok(())).unwrap();
+        assert_eq!(fs::read(dest.join("a/b.txt")).unwrap(), b"hi");
+        let leftovers: Vec<_> = fs::read_dir(base.path().join("deep"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, ["svc"]);
+    }
+
+    #[test]
+    fn failure_in_finish_leaves_nothing_behind() {
+        let base = tempfile::tempdir().unwrap();
+        let dest = base.path().join("new/parent/svc");
+        let err = create_dir_atomically(&tree(), &dest, |_| Err(Error::Usage("boom".into())));
+        assert!(err.is_err());
+        assert_eq!(fs::read_dir(base.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn non_empty_destination_is_refused() {
+        let base = tempfile::tempdir().unwrap();
+        fs::write(base.path().join("keep.txt"), "mine").unwrap();
+        let err = create_dir_atomically(&tree(), base.path(), |_| Ok(())).unwrap_err();
+        assert!(matches!(err, Error::DestinationNotEmpty(_)));
+        assert_eq!(
+            fs::read_to_string(base.path().join("keep.txt")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn empty_destination_directory_is_used() {
+        let base = tempfile::tempdir().unwrap();
+        let dest = base.path().join("svc");
+        fs::create_dir(&dest).unwrap();
+        create_dir_atomically(&tree(), &dest, |_| Ok(())).unwrap();
+        assert!(dest.join("a/b.txt").is_file());
+    }
+}

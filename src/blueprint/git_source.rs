@@ -1,0 +1,135 @@
+//! Blueprints from git: a bare mirror per URL in the cache, read straight from the object
+//! database (no checkout), reused as is when the network is not there.
+
+use std::path::{Path, PathBuf};
+
+use git2::{FetchOptions, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+
+use super::SourceFile;
+use crate::error::{Error, Result};
+use crate::tree::Mode;
+
+pub struct Fetched {
+    pub files: Vec<SourceFile>,
+    pub commit: String,
+    pub offline: bool,
+}
+
+const REFSPECS: [&str; 3] = [
+    "+refs/heads/*:refs/remotes/origin/*",
+    "+refs/tags/*:refs/tags/*",
+    "+HEAD:refs/remotes/origin/HEAD",
+];
+
+pub fn fetch(url: &str, reference: Option<&str>, cache_dir: &Path) -> Result<Fetched> {
+    let mirror = cache_dir.join("git").join(cache_key(url));
+    let existed = mirror.join("HEAD").exists();
+    let repo = if existed {
+        Repository::open_bare(&mirror)
+            .map_err(|err| Error::git(format!("opening cached clone {}", mirror.display()), err))?
+    } else {
+        std::fs::create_dir_all(&mirror).map_err(|err| Error::io(&mirror, err))?;
+        Repository::init_bare(&mirror).map_err(|err| Error::git("creating blueprint cache", err))?
+    };
+
+    let fetched = repo
+        .remote_anonymous(url)
+        .and_then(|mut remote| remote.fetch(&REFSPECS, Some(&mut FetchOptions::new()), None));
+    let offline = match fetched {
+        Ok(()) => false,
+        // A cached copy is better than no blueprint; the caller says that it was used.
+        Err(_) if existed => true,
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&mirror);
+            return Err(Error::git(format!("cloning blueprint {url}"), err));
+        }
+    };
+
+    let commit = resolve(&repo, reference).map_err(|err| {
+        Error::git(
+            format!(
+                "finding `{}` in blueprint {url}",
+                reference.unwrap_or("HEAD")
+            ),
+            err,
+        )
+    })?;
+    let files = read_commit(&repo, commit)
+        .map_err(|err| Error::git(format!("reading blueprint {url} at {commit}"), err))?;
+    Ok(Fetched {
+        files,
+        commit: commit.to_string(),
+        offline,
+    })
+}
+
+/// A readable, filesystem-safe directory name for a URL.
+fn cache_key(url: &str) -> PathBuf {
+    let key: String = url
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from(key.trim_matches('_'))
+}
+
+/// A branch, a tag, or a commit id (full or abbreviated), in that order.
+fn resolve(repo: &Repository, reference: Option<&str>) -> std::result::Result<Oid, git2::Error> {
+    let Some(reference) = reference else {
+        return repo
+            .revparse_single("refs/remotes/origin/HEAD")?
+            .peel_to_commit()
+            .map(|c| c.id());
+    };
+    for candidate in [
+        format!("refs/remotes/origin/{reference}"),
+        format!("refs/tags/{reference}"),
+        reference.to_owned(),
+    ] {
+        if let Ok(object) = repo.revparse_single(&candidate) {
+            return object.peel_to_commit().map(|c| c.id());
+        }
+    }
+    Err(git2::Error::from_str(
+        "no branch, tag or commit of that name",
+    ))
+}
+
+fn read_commit(
+    repo: &Repository,
+    commit: Oid,
+) -> std::result::Result<Vec<SourceFile>, git2::Error> {
+    let tree = repo.find_commit(commit)?.tree()?;
+    let mut entries = Vec::new();
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob) {
+            entries.push((
+                format!("{dir}{}", entry.name().unwrap_or_default()),
+                entry.id(),
+                entry.filemode(),
+            ));
+        }
+        TreeWalkResult::Ok
+    })?;
+    let mut files = Vec::with_capacity(entries.len());
+    for (path, id, filemode) in entries {
+        // 0o120000 is a symlink: a blueprint is copied as content, links are not followed.
+        if filemode == 0o120000 {
+            continue;
+        }
+        let blob = repo.find_blob(id)?;
+        files.push(SourceFile {
+            path,
+            contents: blob.content().to_vec(),
+            mode: Mode::from_unix(filemode as u32),
+        });
+    }
+    Ok(files)
+}

@@ -1,0 +1,434 @@
+//! `blueprint.toml`: parsed, then checked as a whole before anybody is asked a question.
+//!
+//! Parsing goes through a raw serde layer that mirrors the file, then [`Manifest::parse`] turns it
+//! into checked types (compiled regexes and globs, typed defaults) and reports problems with the
+//! line they come from.
+
+use globset::{GlobSet, GlobSetBuilder};
+use indexmap::IndexMap;
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::answers::{Value, VarType};
+use crate::error::{Error, Location, Result};
+
+pub const MANIFEST_FILE: &str = "blueprint.toml";
+
+/// The variable every blueprint gets from the command line: the service name.
+pub const NAME_VARIABLE: &str = "name";
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub name: String,
+    pub description: String,
+    pub version: semver::Version,
+    pub min_svcgen_version: Option<semver::Version>,
+    /// In declaration order: defaults and `when` may refer to earlier variables only.
+    pub variables: Vec<Variable>,
+    pub include_rules: Vec<IncludeRule>,
+    pub copy_without_render: GlobSet,
+    pub tests: Vec<AnswerSet>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub kind: VarType,
+    pub prompt: String,
+    pub help: Option<String>,
+    pub default: Option<Default>,
+    pub validate: Option<Validation>,
+    pub choices: Vec<String>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// Tera expression; when it is false the variable is not asked and takes its default.
+    pub when: Option<String>,
+}
+
+/// A default is either a typed literal (`default = 8080`) or a Tera template rendered with the
+/// answers given so far (`default = "{{ name | snake_case }}"`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Default {
+    Literal(Value),
+    Template(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub regex: Regex,
+    pub message: String,
+}
+
+/// Files matching `paths` are only rendered when `when` is true.
+#[derive(Debug, Clone)]
+pub struct IncludeRule {
+    pub patterns: Vec<String>,
+    pub paths: GlobSet,
+    pub when: String,
+}
+
+/// A named set of answers, used by snapshot tests (and by `svcgen blueprint test`).
+#[derive(Debug, Clone)]
+pub struct AnswerSet {
+    pub name: String,
+    pub answers: IndexMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    blueprint: RawInfo,
+    #[serde(default)]
+    variables: IndexMap<String, RawVariable>,
+    #[serde(default)]
+    files: RawFiles,
+    #[serde(default)]
+    tests: Vec<RawAnswerSet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInfo {
+    name: String,
+    #[serde(default)]
+    description: String,
+    version: semver::Version,
+    min_svcgen_version: Option<semver::Version>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariable {
+    #[serde(rename = "type")]
+    kind: VarType,
+    prompt: Option<String>,
+    help: Option<String>,
+    default: Option<toml::Value>,
+    validate: Option<RawValidation>,
+    #[serde(default)]
+    choices: Vec<String>,
+    min: Option<i64>,
+    max: Option<i64>,
+    when: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawValidation {
+    regex: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFiles {
+    #[serde(default)]
+    include: Vec<RawIncludeRule>,
+    #[serde(default)]
+    copy_without_render: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIncludeRule {
+    paths: Vec<String>,
+    when: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnswerSet {
+    name: String,
+    #[serde(default)]
+    answers: IndexMap<String, toml::Value>,
+}
+
+impl Manifest {
+    /// Parses and checks a manifest. `file` is how the file is named in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<Manifest> {
+        let raw: RawManifest = toml::from_str(text).map_err(|err| Error::Manifest {
+            location: Location {
+                file: file.to_owned(),
+                line: err.span().map(|span| line_at(text, span.start)),
+            },
+            message: err.message().trim_end().to_owned(),
+        })?;
+        let fail = |needle: &str, message: String| Error::Manifest {
+            location: Location {
+                file: file.to_owned(),
+                line: find_line(text, needle),
+            },
+            message,
+        };
+
+        let mut variables = Vec::with_capacity(raw.variables.len());
+        for (name, raw_var) in raw.variables {
+            let header = format!("[variables.{name}]");
+            variables.push(check_variable(name, raw_var).map_err(|msg| fail(&header, msg))?);
+        }
+
+        let mut include_rules = Vec::with_capacity(raw.files.include.len());
+        for rule in raw.files.include {
+            let first = rule.paths.first().cloned().unwrap_or_default();
+            let paths = build_globset(&rule.paths).map_err(|msg| fail(&first, msg))?;
+            if rule.paths.is_empty() {
+                return Err(fail("[[files.include]]", "`paths` is empty".into()));
+            }
+            include_rules.push(IncludeRule {
+                patterns: rule.paths,
+                paths,
+                when: rule.when,
+            });
+        }
+        let copy_without_render = build_globset(&raw.files.copy_without_render)
+            .map_err(|msg| fail("copy_without_render", msg))?;
+
+        let mut tests = Vec::with_capacity(raw.tests.len());
+        for set in raw.tests {
+            if tests.iter().any(|t: &AnswerSet| t.name == set.name) {
+                return Err(fail(
+                    &set.name,
+                    format!("two [[tests]] are named `{}`", set.name),
+                ));
+            }
+            tests.push(AnswerSet {
+                name: set.name,
+                answers: set.answers,
+            });
+        }
+
+        Ok(Manifest {
+            name: raw.blueprint.name,
+            description: raw.blueprint.description,
+            version: raw.blueprint.version,
+            min_svcgen_version: raw.blueprint.min_svcgen_version,
+            variables,
+            include_rules,
+            copy_without_render,
+            tests,
+        })
+    }
+
+    pub fn variable(&self, name: &str) -> Option<&Variable> {
+        self.variables.iter().find(|v| v.name == name)
+    }
+}
+
+fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variable, String> {
+    if name == NAME_VARIABLE {
+        return Err(format!(
+            "`{NAME_VARIABLE}` is given on the command line and cannot be declared"
+        ));
+    }
+    if !is_identifier(&name) {
+        return Err(format!(
+            "variable name `{name}` must be a lowercase identifier (letters, digits, `_`), so templates can use it"
+        ));
+    }
+    match raw.kind {
+        VarType::Choice if raw.choices.is_empty() => {
+            return Err(format!("choice variable `{name}` needs `choices`"));
+        }
+        VarType::Choice => {}
+        _ if !raw.choices.is_empty() => {
+            return Err(format!(
+                "`choices` only applies to choice variables, `{name}` is a {}",
+                raw.kind
+            ));
+        }
+        _ => {}
+    }
+    if (raw.min.is_some() || raw.max.is_some()) && raw.kind != VarType::Integer {
+        return Err(format!(
+            "`min`/`max` only apply to integer variables, `{name}` is a {}",
+            raw.kind
+        ));
+    }
+    if let (Some(min), Some(max)) = (raw.min, raw.max) {
+        if min > max {
+            return Err(format!("`min` ({min}) is greater than `max` ({max})"));
+        }
+    }
+    let validate = match raw.validate {
+        Some(v) => {
+            if !matches!(raw.kind, VarType::String | VarType::List) {
+                return Err(format!(
+                    "`validate` only applies to string and list variables, `{name}` is a {}",
+                    raw.kind
+                ));
+            }
+            let regex = Regex::new(&v.regex)
+                .map_err(|err| format!("invalid `validate.regex` for `{name}`: {err}"))?;
+            let message = v
+                .message
+                .unwrap_or_else(|| format!("must match the pattern `{}`", v.regex));
+            Some(Validation { regex, message })
+        }
+        None => None,
+    };
+
+    let mut variable = Variable {
+        prompt: raw.prompt.unwrap_or_else(|| name.replace('_', " ")),
+        name,
+        kind: raw.kind,
+        help: raw.help,
+        default: None,
+        validate,
+        choices: raw.choices,
+        min: raw.min,
+        max: raw.max,
+        when: raw.when,
+    };
+    variable.default = match raw.default {
+        None => None,
+        Some(toml::Value::String(text)) if text.contains("{{") || text.contains("{%") => {
+            Some(Default::Template(text))
+        }
+        Some(value) => {
+            let value = Value::from_toml(&value, variable.kind)
+                .map_err(|msg| format!("default of `{}`: {msg}", variable.name))?;
+            variable
+                .check(&value)
+                .map_err(|msg| format!("default of `{}` {msg}", variable.name))?;
+            Some(Default::Literal(value))
+        }
+    };
+    Ok(variable)
+}
+
+impl Variable {
+    /// Checks an already typed value against this variable's rules; the error completes the
+    /// sentence "value ...".
+    pub fn check(&self, value: &Value) -> std::result::Result<(), String> {
+        match value {
+            Value::Integer(n) => {
+                if let Some(min) = self.min.filter(|min| n < min) {
+                    return Err(format!("must be at least {min}, got {n}"));
+                }
+                if let Some(max) = self.max.filter(|max| n > max) {
+                    return Err(format!("must be at most {max}, got {n}"));
+                }
+            }
+            Value::String(s) => {
+                if self.kind == VarType::Choice && !self.choices.contains(s) {
+                    return Err(format!(
+                        "must be one of {}, got `{s}`",
+                        self.choices.join(", ")
+                    ));
+                }
+                if let Some(v) = &self.validate {
+                    if !v.regex.is_match(s) {
+                        return Err(format!("{} (got `{s}`)", v.message));
+                    }
+                }
+            }
+            Value::List(items) => {
+                if let Some(v) = &self.validate {
+                    if let Some(bad) = items.iter().find(|item| !v.regex.is_match(item)) {
+                        return Err(format!("{} (got `{bad}`)", v.message));
+                    }
+                }
+            }
+            Value::Bool(_) => {}
+        }
+        Ok(())
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn build_globset(patterns: &[String]) -> std::result::Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|err| format!("invalid glob `{pattern}`: {}", err.kind()))?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|err| err.to_string())
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn find_line(text: &str, needle: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| line.contains(needle))
+        .map(|index| index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "[blueprint]\nname = \"t\"\nversion = \"1.0.0\"\n";
+
+    fn parse(body: &str) -> Result<Manifest> {
+        Manifest::parse(&format!("{HEADER}{body}"), "blueprint.toml")
+    }
+
+    #[test]
+    fn variables_keep_declaration_order() {
+        let m = parse(
+            "[variables.zeta]\ntype = \"string\"\n[variables.alpha]\ntype = \"bool\"\ndefault = true\n",
+        )
+        .unwrap();
+        let names: Vec<_> = m.variables.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["zeta", "alpha"]);
+        assert_eq!(
+            m.variables[1].default,
+            Some(Default::Literal(Value::Bool(true)))
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let err = parse("[variables.port]\ntype = \"integer\"\ndefault = \n").unwrap_err();
+        assert!(err.to_string().starts_with("blueprint.toml:6:"), "{err}");
+    }
+
+    #[test]
+    fn semantic_error_names_the_variable_line() {
+        let err = parse("\n[variables.port]\ntype = \"integer\"\ndefault = \"x\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("blueprint.toml:5:"), "{text}");
+        assert!(text.contains("default of `port`"), "{text}");
+    }
+
+    #[test]
+    fn choice_needs_choices_and_default_among_them() {
+        assert!(parse("[variables.ci]\ntype = \"choice\"\n").is_err());
+        let err =
+            parse("[variables.ci]\ntype = \"choice\"\nchoices = [\"a\", \"b\"]\ndefault = \"c\"\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("must be one of a, b"), "{err}");
+    }
+
+    #[test]
+    fn name_cannot_be_redeclared() {
+        let err = parse("[variables.name]\ntype = \"string\"\n").unwrap_err();
+        assert!(err.to_string().contains("cannot be declared"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = parse("[variables.x]\ntype = \"string\"\ndefualt = \"a\"\n").unwrap_err();
+        assert!(err.to_string().contains("defualt"), "{err}");
+    }
+
+    #[test]
+    fn bad_regex_is_reported() {
+        let err =
+            parse("[variables.x]\ntype = \"string\"\nvalidate = { regex = \"(\" }\n").unwrap_err();
+        assert!(
+            err.to_string().contains("invalid `validate.regex`"),
+            "{err}"
+        );
+    }
+}

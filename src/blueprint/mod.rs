@@ -1,0 +1,113 @@
+//! A blueprint in memory: its checked manifest and its template files.
+//!
+//! Blueprints come from a directory, a git repository or the binary itself ([`source`]); each
+//! source produces the same list of [`SourceFile`]s, so nothing downstream knows where a
+//! blueprint came from. Once loaded, a blueprint never touches the disk again, which keeps
+//! [`crate::render::render`] pure.
+
+pub mod builtin;
+mod git_source;
+pub mod manifest;
+pub mod source;
+
+use crate::error::{Error, Result};
+use crate::tree::Mode;
+pub use manifest::{Manifest, Variable};
+
+/// The folder inside a blueprint that holds the files to render.
+pub const TEMPLATE_DIR: &str = "template";
+
+/// A file of a blueprint, with its path relative to the blueprint's root (`/`-separated).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub contents: Vec<u8>,
+    pub mode: Mode,
+}
+
+/// A file under `template/`, with its path relative to that folder.
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    pub path: String,
+    pub contents: Vec<u8>,
+    pub mode: Mode,
+}
+
+#[derive(Debug, Clone)]
+pub struct Blueprint {
+    /// Where the blueprint came from, as shown in messages (`blueprints/service`, `builtin:service`).
+    pub origin: String,
+    pub manifest: Manifest,
+    /// Sorted by path.
+    pub templates: Vec<TemplateFile>,
+}
+
+impl Blueprint {
+    pub fn from_files(origin: impl Into<String>, files: Vec<SourceFile>) -> Result<Blueprint> {
+        let origin = origin.into();
+        let manifest_file = files
+            .iter()
+            .find(|f| f.path == manifest::MANIFEST_FILE)
+            .ok_or_else(|| Error::NotABlueprint {
+                origin: origin.clone(),
+            })?;
+        let manifest_name = manifest_path(&origin);
+        let text = std::str::from_utf8(&manifest_file.contents).map_err(|_| Error::Manifest {
+            location: crate::error::Location {
+                file: manifest_name.clone(),
+                line: None,
+            },
+            message: "not valid UTF-8".into(),
+        })?;
+        let manifest = Manifest::parse(text, &manifest_name)?;
+
+        if let Some(required) = &manifest.min_svcgen_version {
+            let running = running_version();
+            if *required > running {
+                return Err(Error::SvcgenTooOld {
+                    blueprint: manifest.name.clone(),
+                    required: required.clone(),
+                    running,
+                });
+            }
+        }
+
+        let prefix = format!("{TEMPLATE_DIR}/");
+        let mut templates: Vec<TemplateFile> = files
+            .into_iter()
+            .filter_map(|file| {
+                let path = file.path.strip_prefix(&prefix)?.to_owned();
+                Some(TemplateFile {
+                    path,
+                    contents: file.contents,
+                    mode: file.mode,
+                })
+            })
+            .collect();
+        templates.sort_by(|a, b| a.path.cmp(&b.path));
+
+        Ok(Blueprint {
+            origin,
+            manifest,
+            templates,
+        })
+    }
+
+    /// How `blueprint.toml` is named in error messages.
+    pub fn manifest_path(&self) -> String {
+        manifest_path(&self.origin)
+    }
+
+    /// How a template file is named in error messages.
+    pub fn display_path(&self, template_path: &str) -> String {
+        format!("{}/{TEMPLATE_DIR}/{template_path}", self.origin)
+    }
+}
+
+fn manifest_path(origin: &str) -> String {
+    format!("{origin}/{}", manifest::MANIFEST_FILE)
+}
+
+pub fn running_version() -> semver::Version {
+    semver::Version::parse(env!("CARGO_PKG_VERSION")).expect("Cargo.toml version is semver")
+}

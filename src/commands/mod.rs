@@ -1,0 +1,61 @@
+//! One module per subcommand, each with its clap arguments and an `exec` that calls the library.
+
+mod blueprints;
+mod new;
+
+use clap::{Parser, Subcommand};
+
+use crate::ui::{ColorChoice, Ui};
+
+#[derive(Parser)]
+#[command(
+    name = "svcgen",
+    version,
+    about = "Start every microservice the same way, and keep it that way.",
+    long_about = "svcgen renders a blueprint (Tera templates + blueprint.toml) into a new service \
+repository: an HTTP API, database migrations, a Dockerfile, compose file, CI config and Makefile, \
+identical in shape across every service a platform team starts.",
+    after_help = "Examples:
+  svcgen new catalog                      Ask for each answer, create ./catalog
+  svcgen new catalog --no-input           Take every default (for CI and scripts)
+  svcgen new orders --set port=9000 --set ci=gitlab
+  svcgen new orders --blueprint ./my-blueprint --dry-run
+  svcgen blueprints                       List the built-in blueprints and their variables
+
+Exit codes: 0 success, 1 error, 2 bad command line."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to use colours: auto (default; off under NO_COLOR or when not a terminal), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    New(new::NewArgs),
+    Blueprints(blueprints::BlueprintsArgs),
+}
+
+pub fn run(command: Command, ui: &Ui) -> svcgen::Result<()> {
+    match command {
+        Command::New(args) => new::exec(args, ui),
+        Command::Blueprints(args) => blueprints::exec(args, ui),
+    }
+}
+
+/// Where git blueprints are cached: `$XDG_CACHE_HOME/svcgen`, else `~/.cache/svcgen`.
+pub fn cache_dir() -> std::path::PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("svcgen")
+}

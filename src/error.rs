@@ -1,0 +1,125 @@
+//! Every way svcgen can fail, as data.
+//!
+//! Each variant carries the context a person needs to act on it (which file, which line, which
+//! variable) so that `main` only has to print it. Variants that are the user's own command line
+//! being wrong map to exit code 2, everything else to 1.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A position inside a blueprint, for messages like `blueprint.toml:12: ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Path as shown to the user: the blueprint origin joined with the file inside it.
+    pub file: String,
+    pub line: Option<usize>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}", self.file, line),
+            None => write!(f, "{}", self.file),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{location}: invalid blueprint definition: {message}")]
+    Manifest { location: Location, message: String },
+
+    #[error("{location}: {message}")]
+    Template { location: Location, message: String },
+
+    #[error("blueprint `{origin}` has no `blueprint.toml`")]
+    NotABlueprint { origin: String },
+
+    #[error("blueprint `{blueprint}` needs svcgen {required} or newer, this is svcgen {running}")]
+    SvcgenTooOld {
+        blueprint: String,
+        required: semver::Version,
+        running: semver::Version,
+    },
+
+    #[error("unknown built-in blueprint `{name}` (built-in: {available})")]
+    UnknownBuiltin { name: String, available: String },
+
+    #[error("invalid value for `{variable}`: {message}")]
+    InvalidAnswer { variable: String, message: String },
+
+    #[error("`{variable}` is not a variable of this blueprint (it has: {known})")]
+    UnknownVariable { variable: String, known: String },
+
+    #[error(
+        "no answer for required variable{} {}; pass them with --set NAME=VALUE or --answers FILE",
+        if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+    )]
+    MissingAnswers(Vec<String>),
+
+    #[error("invalid service name `{name}`: {reason}")]
+    InvalidName { name: String, reason: String },
+
+    #[error("invalid argument: {0}")]
+    Usage(String),
+
+    #[error("{}: destination exists and is not empty; choose another --output or remove it", .0.display())]
+    DestinationNotEmpty(PathBuf),
+
+    #[error("rendered path `{path}` (from template `{template}`) {reason}")]
+    UnsafePath {
+        template: String,
+        path: String,
+        reason: &'static str,
+    },
+
+    #[error("{}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{context}: {source}")]
+    Git {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
+
+    #[error("{}: {message}", .path.display())]
+    Record { path: PathBuf, message: String },
+
+    #[error("prompt failed: {0}")]
+    Prompt(String),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn git(context: impl Into<String>, source: git2::Error) -> Self {
+        Error::Git {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The process exit code for this error: 2 when the command line itself was wrong
+    /// (like clap's own usage errors), 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::InvalidName { .. }
+            | Error::Usage(_)
+            | Error::UnknownVariable { .. }
+            | Error::UnknownBuiltin { .. } => 2,
+            _ => 1,
+        }
+    }
+}

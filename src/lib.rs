@@ -1,0 +1,25 @@
+//! svcgen: start every microservice the same way, and keep it that way.
+//!
+//! The data flow, from the outside in:
+//!
+//! 1. [`blueprint::source`] loads a [`blueprint::Blueprint`] (built-in, directory or git) into
+//!    memory and checks its `blueprint.toml` ([`blueprint::manifest`]).
+//! 2. [`resolve`] turns flags, an answers file and prompts into typed [`answers::Answers`].
+//! 3. [`render::render`] is a pure function from blueprint and answers to a [`tree::Tree`].
+//! 4. Commands apply trees: [`apply`] writes one atomically, [`git_repo`] commits it, and
+//!    [`record`] keeps what later commands need to render the same tree again.
+
+pub mod answers;
+pub mod apply;
+pub mod blueprint;
+pub mod error;
+pub mod git_repo;
+pub mod name;
+pub mod prompt;
+pub mod record;
+pub mod render;
+pub mod resolve;
+pub mod template;
+pub mod tree;
+
+pub use error::{Error, Result};

@@ -1,0 +1,145 @@
+//! `.svcgen/record.toml`: what a generated repository remembers about how it was made, so later
+//! commands (`update`, `check`, `add-event`) can render it again without asking anything.
+//!
+//! The record is part of the rendered tree (it is committed with the service), and holds nothing
+//! time-dependent: generating twice with the same inputs gives the same record.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::answers::{Answers, Value};
+use crate::blueprint::Blueprint;
+use crate::blueprint::source::BlueprintSource;
+use crate::error::{Error, Result};
+use crate::tree::{FileEntry, Mode, RelPath, Tree};
+
+pub const RECORD_PATH: &str = ".svcgen/record.toml";
+
+/// Bumped when the layout changes in a way older svcgen versions cannot read.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub format_version: u32,
+    /// The svcgen version that wrote this record.
+    pub svcgen_version: String,
+    pub blueprint: BlueprintRef,
+    pub answers: IndexMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlueprintRef {
+    pub name: String,
+    pub version: semver::Version,
+    pub source: BlueprintSource,
+    /// The exact commit, for git sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+impl Record {
+    pub fn new(
+        blueprint: &Blueprint,
+        source: &BlueprintSource,
+        commit: Option<String>,
+        answers: &Answers,
+    ) -> Record {
+        Record {
+            format_version: FORMAT_VERSION,
+            svcgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+            blueprint: BlueprintRef {
+                name: blueprint.manifest.name.clone(),
+                version: blueprint.manifest.version.clone(),
+                source: source.for_record(),
+                commit,
+            },
+            answers: answers.clone(),
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("a record always serialises");
+        format!(
+            "# Written by svcgen: how this repository was generated. `svcgen update` reads it;\n# edit it only to change an answer.\n{body}"
+        )
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Record> {
+        let record: Record = toml::from_str(text).map_err(|err| Error::Record {
+            path: path.to_owned(),
+            message: err.message().trim_end().to_owned(),
+        })?;
+        if record.format_version > FORMAT_VERSION {
+            return Err(Error::Record {
+                path: path.to_owned(),
+                message: format!(
+                    "format_version {} is newer than this svcgen understands ({FORMAT_VERSION}); upgrade svcgen",
+                    record.format_version
+                ),
+            });
+        }
+        Ok(record)
+    }
+
+    pub fn read(repo: &Path) -> Result<Record> {
+        let path = repo.join(RECORD_PATH);
+        let text = std::fs::read_to_string(&path).map_err(|err| Error::io(&path, err))?;
+        Record::parse(&text, &path)
+    }
+
+    /// Adds the record to a rendered tree, so it is written and committed with everything else.
+    pub fn add_to(&self, tree: &mut Tree) {
+        tree.insert(
+            RelPath::new(RECORD_PATH).expect("constant path is valid"),
+            FileEntry {
+                contents: self.to_toml().into_bytes(),
+                mode: Mode::Regular,
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Record {
+        let mut answers = IndexMap::new();
+        answers.insert("name".to_owned(), Value::String("catalog".into()));
+        answers.insert("port".to_owned(), Value::Integer(8080));
+        answers.insert("tags".to_owned(), Value::List(vec!["a".into()]));
+        answers.insert("example".to_owned(), Value::Bool(true));
+        Record {
+            format_version: FORMAT_VERSION,
+            svcgen_version: "0.1.0".into(),
+            blueprint: BlueprintRef {
+                name: "service".into(),
+                version: semver::Version::new(1, 0, 0),
+                source: BlueprintSource::Builtin("service".into()),
+                commit: None,
+            },
+            answers,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let record = sample();
+        let text = record.to_toml();
+        assert!(text.contains("source = \"builtin:service\""), "{text}");
+        assert_eq!(Record::parse(&text, Path::new("r")).unwrap(), record);
+    }
+
+    #[test]
+    fn newer_format_is_refused() {
+        let text = sample()
+            .to_toml()
+            .replace("format_version = 1", "format_version = 99");
+        let err = Record::parse(&text, Path::new("r")).unwrap_err();
+        assert!(err.to_string().contains("upgrade svcgen"), "{err}");
+    }
+}

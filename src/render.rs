@@ -1,0 +1,339 @@
+//! `render(blueprint, answers) -> Tree`: the one pure function every command is built on.
+//!
+//! No filesystem, no clock, no randomness: the same blueprint and answers give the same bytes.
+
+use std::collections::BTreeMap;
+
+use crate::answers::Answers;
+use crate::blueprint::{Blueprint, TemplateFile};
+use crate::error::{Error, Location, Result};
+use crate::template::{self, TemplateError};
+use crate::tree::{FileEntry, RelPath, Tree};
+
+pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
+    let context = template::context(answers);
+    let manifest_file = blueprint.manifest_path();
+
+    // Rules are evaluated once, not once per file.
+    let mut excluded_by = Vec::new();
+    for rule in &blueprint.manifest.include_rules {
+        let included =
+            template::eval_condition(&rule.when, &context).map_err(|err| Error::Manifest {
+                location: Location {
+                    file: manifest_file.clone(),
+                    line: None,
+                },
+                message: format!("[[files.include]] {:?}: {}", rule.patterns, err.message),
+            })?;
+        if !included {
+            excluded_by.push(&rule.paths);
+        }
+    }
+
+    let mut selected: Vec<(&TemplateFile, RelPath)> = Vec::new();
+    let mut origins: BTreeMap<RelPath, &str> = BTreeMap::new();
+    for file in &blueprint.templates {
+        if excluded_by.iter().any(|globs| globs.is_match(&file.path)) {
+            continue;
+        }
+        // Each segment is rendered on its own, so one that renders empty drops the file (or
+        // the whole folder it names) while a `/` inside an answer still reaches the safety check.
+        let mut segments = Vec::new();
+        for segment in file.path.split('/') {
+            let rendered = template::render_str(segment, &context)
+                .map_err(|err| template_error(blueprint, &file.path, err))?;
+            segments.push(rendered);
+        }
+        if segments.iter().any(|segment| segment.trim().is_empty()) {
+            continue;
+        }
+        let rendered_path = segments.join("/");
+        let path = RelPath::new(&rendered_path).map_err(|reason| Error::UnsafePath {
+            template: blueprint.display_path(&file.path),
+            path: rendered_path.clone(),
+            reason,
+        })?;
+        if let Some(other) = origins.insert(path.clone(), &file.path) {
+            return Err(Error::Template {
+                location: Location {
+                    file: blueprint.display_path(&file.path),
+                    line: None,
+                },
+                message: format!("renders to `{path}`, the same path as `{other}`"),
+            });
+        }
+        selected.push((file, path));
+    }
+
+    let verbatim = |file: &TemplateFile| {
+        blueprint.manifest.copy_without_render.is_match(&file.path) || is_binary(&file.contents)
+    };
+    let mut tera = template::new_tera();
+    let sources: Vec<(&str, &str)> = selected
+        .iter()
+        .filter(|(file, _)| !verbatim(file))
+        .map(|(file, _)| {
+            let text = std::str::from_utf8(&file.contents).expect("is_binary rejects non-UTF-8");
+            (file.path.as_str(), text)
+        })
+        .collect();
+    // Adding all at once lets templates `{% include %}` each other; a failure names the file.
+    for (path, source) in &sources {
+        tera.add_raw_template(path, source)
+            .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
+    }
+
+    let mut tree = Tree::new();
+    for (file, path) in selected {
+        let contents = if verbatim(file) {
+            file.contents.clone()
+        } else {
+            let source = std::str::from_utf8(&file.contents).expect("checked above");
+            tera.render(&file.path, &context)
+                .map_err(|err| {
+                    template_error(blueprint, &file.path, template::describe(&err, source))
+                })?
+                .into_bytes()
+        };
+        tree.insert(
+            path,
+            FileEntry {
+                contents,
+                mode: file.mode,
+            },
+        );
+    }
+    if let Some((file, nested)) = tree.find_file_dir_clash() {
+        return Err(Error::Template {
+            location: Location {
+                file: blueprint.origin.clone(),
+                line: None,
+            },
+            message: format!("`{file}` is rendered both as a file and as the folder of `{nested}`"),
+        });
+    }
+    Ok(tree)
+}
+
+fn template_error(blueprint: &Blueprint, path: &str, err: TemplateError) -> Error {
+    Error::Template {
+        location: Location {
+            file: blueprint.display_path(path),
+            line: err.line,
+        },
+        message: err.message,
+    }
+}
+
+/// Binary files are copied, never rendered: anything with a NUL byte or that is not UTF-8 (the
+/// same test git and ripgrep use, plus the UTF-8 check that Tera needs).
+pub fn is_binary(contents: &[u8]) -> bool {
+    let head = &contents[..contents.len().min(8192)];
+    head.contains(&0) || std::str::from_utf8(contents).is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::{GivenAnswers, Value};
+    use crate::blueprint::SourceFile;
+    use crate::resolve::resolve_answers;
+    use crate::tree::Mode;
+
+    fn blueprint(manifest_body: &str, files: &[(&str, &[u8], Mode)]) -> Blueprint {
+        let mut all = vec![SourceFile {
+            path: "blueprint.toml".into(),
+            contents: format!("[blueprint]\nname = \"t\"\nversion = \"1.0.0\"\n{manifest_body}")
+                .into_bytes(),
+            mode: Mode::Regular,
+        }];
+        all.extend(files.iter().map(|(path, contents, mode)| SourceFile {
+            path: format!("template/{path}"),
+            contents: contents.to_vec(),
+            mode: *mode,
+        }));
+        Blueprint::from_files("bp", all).unwrap()
+    }
+
+    fn answers(bp: &Blueprint, sets: &[&str]) -> Answers {
+        let mut given = GivenAnswers::default();
+        for s in sets {
+            given.set(s).unwrap();
+        }
+        resolve_answers(&bp.manifest, "bp/blueprint.toml", "my-svc", &given, None).unwrap()
+    }
+
+    fn text(tree: &Tree, path: &str) -> String {
+        String::from_utf8(tree.get(path).unwrap().contents.clone()).unwrap()
+    }
+
+    fn paths(tree: &Tree) -> Vec<&str> {
+        tree.iter().map(|(p, _)| p.as_str()).collect()
+    }
+
+    const VARS: &str = r#"
+[variables.with_events]
+type = "bool"
+default = false
+[variables.ci]
+type = "choice"
+choices = ["github", "none"]
+default = "github"
+[[files.include]]
+paths = ["src/events/**"]
+when = "with_events"
+[[files.include]]
+paths = [".github/**"]
+when = "ci == 'github'"
+[files]
+copy_without_render = ["static/**"]
+"#;
+
+    fn sample() -> Blueprint {
+        blueprint(
+            VARS,
+            &[
+                (
+                    "src/{{ name | snake_case }}.rs",
+                    b"// {{ name }}\n",
+                    Mode::Regular,
+                ),
+                ("src/events/mod.rs", b"pub mod x;\n", Mode::Regular),
+                (
+                    ".github/workflows/ci.yml",
+                    b"{% raw %}${{ x }}{% endraw %}\n",
+                    Mode::Regular,
+                ),
+                (
+                    "{% if with_events %}relay{% endif %}/run.sh",
+                    b"#!/bin/sh\n",
+                    Mode::Executable,
+                ),
+                (
+                    "bin/start.sh",
+                    b"#!/bin/sh\necho {{ name }}\n",
+                    Mode::Executable,
+                ),
+                ("static/raw.txt", b"{{ not rendered }}", Mode::Regular),
+                ("logo.png", b"\x89PNG\r\n\x1a\n\0\0{{", Mode::Regular),
+                ("win.bat", b"echo {{ name }}\r\nexit\r\n", Mode::Regular),
+            ],
+        )
+    }
+
+    #[test]
+    fn paths_are_templated() {
+        let bp = sample();
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(text(&tree, "src/my_svc.rs"), "// my-svc\n");
+    }
+
+    #[test]
+    fn conditional_files_follow_their_rules() {
+        let bp = sample();
+        let off = render(&bp, &answers(&bp, &["ci=none"])).unwrap();
+        assert!(!paths(&off).iter().any(|p| p.starts_with("src/events")));
+        assert!(!paths(&off).iter().any(|p| p.starts_with(".github")));
+        let on = render(&bp, &answers(&bp, &["with_events=true"])).unwrap();
+        assert!(paths(&on).contains(&"src/events/mod.rs"));
+        assert_eq!(text(&on, ".github/workflows/ci.yml"), "${{ x }}\n");
+    }
+
+    #[test]
+    fn empty_path_segment_drops_the_file() {
+        let bp = sample();
+        let off = render(&bp, &answers(&bp, &[])).unwrap();
+        assert!(!paths(&off).iter().any(|p| p.ends_with("run.sh")));
+        let on = render(&bp, &answers(&bp, &["with_events=true"])).unwrap();
+        assert_eq!(on.get("relay/run.sh").unwrap().mode, Mode::Executable);
+    }
+
+    #[test]
+    fn binary_and_copy_without_render_are_verbatim() {
+        let bp = sample();
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(
+            tree.get("logo.png").unwrap().contents,
+            b"\x89PNG\r\n\x1a\n\0\0{{"
+        );
+        assert_eq!(text(&tree, "static/raw.txt"), "{{ not rendered }}");
+    }
+
+    #[test]
+    fn modes_and_line_endings_are_kept() {
+        let bp = sample();
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(tree.get("bin/start.sh").unwrap().mode, Mode::Executable);
+        assert_eq!(tree.get("src/my_svc.rs").unwrap().mode, Mode::Regular);
+        assert_eq!(text(&tree, "win.bat"), "echo my-svc\r\nexit\r\n");
+    }
+
+    #[test]
+    fn same_input_gives_same_bytes() {
+        let bp = sample();
+        let a = answers(&bp, &["with_events=true"]);
+        assert_eq!(render(&bp, &a).unwrap(), render(&bp, &a).unwrap());
+    }
+
+    #[test]
+    fn traversal_and_absolute_paths_are_rejected() {
+        for evil in ["{{ name }}/../../etc/x", "a/{{ \"..\" }}/b"] {
+            let bp = blueprint("", &[(evil, b"x", Mode::Regular)]);
+            let err = render(&bp, &answers(&bp, &[])).unwrap_err();
+            assert!(matches!(err, Error::UnsafePath { .. }), "{evil}: {err}");
+        }
+        let bp = blueprint(
+            "[variables.dir]\ntype = \"string\"\ndefault = \"ok\"\n",
+            &[("{{ dir }}/f", b"x", Mode::Regular)],
+        );
+        let err = render(&bp, &answers(&bp, &["dir=../../outside"])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("could escape the output directory"),
+            "{err}"
+        );
+        let err = render(&bp, &answers(&bp, &["dir=/etc"])).unwrap_err();
+        assert!(err.to_string().contains("is absolute"), "{err}");
+    }
+
+    #[test]
+    fn render_error_names_file_and_line() {
+        let bp = blueprint(
+            "",
+            &[
+                ("a.txt", b"fine\n", Mode::Regular),
+                ("z.txt", b"one\ntwo {{ undefined_thing }}\n", Mode::Regular),
+            ],
+        );
+        let err = render(&bp, &answers(&bp, &[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bp/template/z.txt:2: Variable `undefined_thing` not found in context"
+        );
+    }
+
+    #[test]
+    fn two_templates_rendering_to_one_path_is_an_error() {
+        let bp = blueprint(
+            "",
+            &[
+                ("{{ name }}.txt", b"", Mode::Regular),
+                ("my-svc.txt", b"", Mode::Regular),
+            ],
+        );
+        let err = render(&bp, &answers(&bp, &[])).unwrap_err();
+        assert!(err.to_string().contains("the same path"), "{err}");
+    }
+
+    #[test]
+    fn when_and_defaults_reach_templates() {
+        let bp = blueprint(
+            "[variables.db]\ntype = \"string\"\ndefault = \"{{ name | snake_case }}\"\n",
+            &[("db.txt", b"{{ db }}", Mode::Regular)],
+        );
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(text(&tree, "db.txt"), "my_svc");
+        let a = answers(&bp, &["db=orders"]);
+        assert_eq!(a["db"], Value::String("orders".into()));
+    }
+}

@@ -1,0 +1,229 @@
+//! The Tera environment blueprints are rendered in: filters, expressions, and error messages that
+//! point at a line.
+//!
+//! Tera is built without its optional built-ins, which drops `now()` and `get_random()`: a
+//! template must not be able to make rendering depend on the clock or on chance.
+
+use std::collections::HashMap;
+
+use heck::{
+    ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
+};
+use tera::{Context, Tera};
+
+use crate::answers::{Answers, Value};
+
+/// A template failure, before it is tied to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub message: String,
+    pub line: Option<usize>,
+}
+
+/// A Tera instance with svcgen's filters and no auto-escaping (blueprints produce code, not HTML).
+pub fn new_tera() -> Tera {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![]);
+    register_filters(&mut tera);
+    tera
+}
+
+pub fn context(answers: &Answers) -> Context {
+    let mut context = Context::new();
+    for (name, value) in answers {
+        match value {
+            Value::Bool(b) => context.insert(name, b),
+            Value::Integer(n) => context.insert(name, n),
+            Value::String(s) => context.insert(name, s),
+            Value::List(items) => context.insert(name, items),
+        }
+    }
+    context
+}
+
+/// Renders a short template (a default, a path) that is not part of the template tree.
+pub fn render_str(source: &str, context: &Context) -> Result<String, TemplateError> {
+    if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
+        return Ok(source.to_owned());
+    }
+    let mut tera = new_tera();
+    tera.add_raw_template("__inline", source)
+        .map_err(|err| describe(&err, source))?;
+    tera.render("__inline", context)
+        .map_err(|err| describe(&err, source))
+}
+
+/// Evaluates a `when` condition such as `example_resource` or `ci == 'github'`.
+pub fn eval_condition(expression: &str, context: &Context) -> Result<bool, TemplateError> {
+    // `{% if %}` treats an undefined name as false, which would hide a typo in a condition;
+    // printing the expression first makes Tera report it.
+    render_str(&format!("{{{{ {expression} }}}}"), context).map_err(|mut err| {
+        err.line = None;
+        err.message = format!("in condition `{expression}`: {}", err.message);
+        err
+    })?;
+    let source = format!("{{% if {expression} %}}true{{% else %}}false{{% endif %}}");
+    let rendered = render_str(&source, context).map_err(|mut err| {
+        err.line = None;
+        err.message = format!("in condition `{expression}`: {}", err.message);
+        err
+    })?;
+    Ok(rendered == "true")
+}
+
+/// Turns Tera's error chain into one line plus, where it can be found, the template line.
+pub fn describe(err: &tera::Error, source: &str) -> TemplateError {
+    let mut messages = vec![err.to_string()];
+    let mut cause = std::error::Error::source(err);
+    while let Some(inner) = cause {
+        messages.push(inner.to_string());
+        cause = inner.source();
+    }
+    let innermost = messages.last().cloned().unwrap_or_default();
+
+    // Parse errors carry a pest report: ` --> LINE:COL`, the source line, and `= expected ...`.
+    if let Some(line) = parse_error_line(&innermost) {
+        let expected = innermost
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("= "))
+            .unwrap_or("syntax error");
+        return TemplateError {
+            message: format!("template syntax error: {expected}"),
+            line: Some(line),
+        };
+    }
+
+    // Render errors name the culprit in backticks (`Variable `foo` not found ...`); point at the
+    // first tag that mentions it.
+    let culprit = innermost.split('`').nth(1).filter(|name| !name.is_empty());
+    let line = culprit.and_then(|name| find_tag_line(source, name));
+    let message = innermost
+        .split(" while rendering")
+        .next()
+        .unwrap_or(&innermost)
+        .trim()
+        .to_owned();
+    TemplateError { message, line }
+}
+
+fn parse_error_line(report: &str) -> Option<usize> {
+    let arrow = report.find("--> ")?;
+    let rest = &report[arrow + 4..];
+    let line = rest.split(':').next()?;
+    line.trim().parse().ok()
+}
+
+fn find_tag_line(source: &str, name: &str) -> Option<usize> {
+    let lines: Vec<&str> = source.lines().collect();
+    let in_tag = |line: &&str| line.contains(name) && (line.contains("{{") || line.contains("{%"));
+    lines
+        .iter()
+        .position(in_tag)
+        .or_else(|| lines.iter().position(|line| line.contains(name)))
+        .map(|index| index + 1)
+}
+
+type Filter = fn(&str) -> String;
+
+const CASE_FILTERS: [(&str, Filter); 6] = [
+    ("snake_case", |s| s.to_snake_case()),
+    ("kebab_case", |s| s.to_kebab_case()),
+    ("pascal_case", |s| s.to_upper_camel_case()),
+    ("camel_case", |s| s.to_lower_camel_case()),
+    ("shouty_snake_case", |s| s.to_shouty_snake_case()),
+    ("title_case", |s| s.to_title_case()),
+];
+
+fn register_filters(tera: &mut Tera) {
+    for (name, convert) in CASE_FILTERS {
+        tera.register_filter(
+            name,
+            move |value: &tera::Value, _: &HashMap<String, tera::Value>| {
+                let text = tera::try_get_value!(name, "value", String, value);
+                Ok(tera::Value::String(convert(&text)))
+            },
+        );
+    }
+    // `{{ "secrets.TOKEN" | gh_expr }}` writes `${{ secrets.TOKEN }}`: GitHub Actions expressions
+    // use Tera's own delimiters, and this is shorter than a `{% raw %}` block for one expression.
+    tera.register_filter(
+        "gh_expr",
+        |value: &tera::Value, _: &HashMap<String, tera::Value>| {
+            let text = tera::try_get_value!("gh_expr", "value", String, value);
+            Ok(tera::Value::String(format!("${{{{ {text} }}}}")))
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(pairs: &[(&str, Value)]) -> Context {
+        let answers: Answers = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        context(&answers)
+    }
+
+    #[test]
+    fn case_filters() {
+        let c = ctx(&[("name", Value::String("product-catalog".into()))]);
+        let out = render_str(
+            "{{ name | snake_case }} {{ name | kebab_case }} {{ name | pascal_case }} {{ name | camel_case }} {{ name | shouty_snake_case }} {{ name | title_case }}",
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "product_catalog product-catalog ProductCatalog productCatalog PRODUCT_CATALOG Product Catalog"
+        );
+    }
+
+    #[test]
+    fn github_expressions() {
+        let c = ctx(&[]);
+        assert_eq!(
+            render_str("{{ \"matrix.os\" | gh_expr }}", &c).unwrap(),
+            "${{ matrix.os }}"
+        );
+        assert_eq!(
+            render_str("{% raw %}${{ github.sha }}{% endraw %}", &c).unwrap(),
+            "${{ github.sha }}"
+        );
+    }
+
+    #[test]
+    fn conditions() {
+        let c = ctx(&[
+            ("ci", Value::String("github".into())),
+            ("db", Value::Bool(false)),
+        ]);
+        assert!(eval_condition("ci == 'github'", &c).unwrap());
+        assert!(!eval_condition("db", &c).unwrap());
+        assert!(eval_condition("not db and ci != 'none'", &c).unwrap());
+        let err = eval_condition("missing", &c).unwrap_err();
+        assert!(err.message.contains("missing"), "{err:?}");
+    }
+
+    #[test]
+    fn syntax_error_points_at_its_line() {
+        let err = render_str("line one\n{{ name }}\n{{ oops oops }}\n", &ctx(&[])).unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.starts_with("template syntax error"), "{err:?}");
+    }
+
+    #[test]
+    fn undefined_variable_points_at_its_line() {
+        let err = render_str("a\nb\nport = {{ port }}\n", &ctx(&[])).unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert_eq!(err.message, "Variable `port` not found in context");
+    }
+
+    #[test]
+    fn crlf_and_trailing_newline_survive() {
+        let c = ctx(&[("name", Value::String("x".into()))]);
+        assert_eq!(render_str("a\r\n{{ name }}\r\n", &c).unwrap(), "a\r\nx\r\n");
+    }
+}

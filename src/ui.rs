@@ -1,0 +1,71 @@
+//! Terminal output for the CLI: cargo-style status lines and errors on stderr, colour only when
+//! it can be seen and is wanted (`--color`, `NO_COLOR`, not a terminal).
+
+use std::io::IsTerminal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+pub struct Ui {
+    color: bool,
+    quiet: bool,
+}
+
+const GREEN: &str = "\x1b[1;32m";
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[1;33m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+impl Ui {
+    pub fn new(choice: ColorChoice, quiet: bool) -> Ui {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+        };
+        Ui { color, quiet }
+    }
+
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// `    Created catalog ...`: a right-aligned verb, like cargo.
+    pub fn status(&self, verb: &str, message: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{} {message}", self.paint(GREEN, &format!("{verb:>12}")));
+        }
+    }
+
+    pub fn warn(&self, message: impl std::fmt::Display) {
+        eprintln!("{}: {message}", self.paint(YELLOW, "warning"));
+    }
+
+    pub fn error(&self, error: &svcgen::Error) {
+        let mut text = error.to_string();
+        let mut cause = std::error::Error::source(error);
+        // Io and Git errors already print their source; only add causes not yet in the text.
+        while let Some(inner) = cause {
+            let inner_text = inner.to_string();
+            if !text.contains(&inner_text) {
+                text.push_str(&format!(": {inner_text}"));
+            }
+            cause = inner.source();
+        }
+        eprintln!("{}: {text}", self.paint(RED, "error"));
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint(BOLD, text)
+    }
+}
