@@ -32,16 +32,13 @@ pub fn fetch(url: &str, reference: Option<&str>, cache_dir: &Path) -> Result<Fet
         Repository::init_bare(&mirror).map_err(|err| Error::git("creating blueprint cache", err))?
     };
 
-    let fetched = repo
-        .remote_anonymous(url)
-        .and_then(|mut remote| remote.fetch(&REFSPECS, Some(&mut FetchOptions::new()), None));
-    let offline = match fetched {
+    let offline = match fetch_into(&repo, &mirror, url) {
         Ok(()) => false,
         // A cached copy is better than no blueprint; the caller says that it was used.
         Err(_) if existed => true,
         Err(err) => {
             let _ = std::fs::remove_dir_all(&mirror);
-            return Err(Error::git(format!("cloning blueprint {url}"), err));
+            return Err(err);
         }
     };
 
@@ -61,6 +58,35 @@ pub fn fetch(url: &str, reference: Option<&str>, cache_dir: &Path) -> Result<Fet
         commit: commit.to_string(),
         offline,
     })
+}
+
+/// Local repositories are fetched by libgit2 itself. Network transports go through the `git`
+/// command, as cargo's `net.git-fetch-with-cli` does: it brings the user's credential helpers,
+/// SSH agent and proxy settings, and keeps TLS out of svcgen (linking libgit2's OpenSSL
+/// transport made every run read the system's CA bundle at start-up, tripling `new`'s time).
+fn fetch_into(repo: &Repository, mirror: &Path, url: &str) -> Result<()> {
+    if url.starts_with("file://") {
+        return repo
+            .remote_anonymous(url)
+            .and_then(|mut remote| remote.fetch(&REFSPECS, Some(&mut FetchOptions::new()), None))
+            .map_err(|err| Error::git(format!("fetching blueprint {url}"), err));
+    }
+    let output = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(mirror)
+        .args(["fetch", "--quiet", "--force", "--tags", url])
+        .args(REFSPECS)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|err| Error::io("git", err))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(Error::git(
+            format!("fetching blueprint {url}"),
+            git2::Error::from_str(String::from_utf8_lossy(&output.stderr).trim()),
+        ))
+    }
 }
 
 /// A readable, filesystem-safe directory name for a URL.

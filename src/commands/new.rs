@@ -130,7 +130,7 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
     );
     create_dir_atomically(&tree, &dest, |staging| {
         if !args.no_git {
-            git_repo::init_and_commit(staging, &message)?;
+            git_repo::init_and_commit(staging, &tree, &message)?;
         }
         Ok(())
     })?;
