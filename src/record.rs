@@ -28,6 +28,30 @@ pub struct Record {
     pub svcgen_version: String,
     pub blueprint: BlueprintRef,
     pub answers: IndexMap<String, Value>,
+    /// Every `svcgen add-event` applied to this repository, in order, so `update` can replay them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventRecord>,
+}
+
+/// One `svcgen add-event` invocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRecord {
+    /// The event name, PascalCase (`ProductChanged`).
+    pub name: String,
+    pub role: EventRole,
+    /// `name:type` pairs, in the order given.
+    pub fields: Vec<String>,
+    /// The producing service, for consumers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventRole {
+    Producer,
+    Consumer,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +82,7 @@ impl Record {
                 commit,
             },
             answers: answers.clone(),
+            events: Vec::new(),
         }
     }
 
