@@ -24,6 +24,7 @@ pub mod render;
 pub mod resolve;
 pub mod template;
 pub mod tree;
+pub mod update;
 pub mod workdir;
 
 pub use error::{Error, Result};

@@ -27,7 +27,49 @@ pub struct Manifest {
     pub variables: Vec<Variable>,
     pub include_rules: Vec<IncludeRule>,
     pub copy_without_render: GlobSet,
+    /// How `svcgen update` treats each generated file (see [`FilePolicies`]).
+    pub policies: FilePolicies,
+    /// Files the blueprint moved, in declaration order; `update` moves the service's copy along.
+    pub renames: Vec<Rename>,
+    /// Changes to recorded answers, sorted by version; applied by `update` in that order.
+    pub migrations: Vec<Migration>,
     pub tests: Vec<AnswerSet>,
+}
+
+/// `[files] seed = [...]` and `user = [...]`: globs over the paths of the *generated* service
+/// (not the template paths), each a Tera template over the answers first, so a blueprint can
+/// name `src/domain/{{ resource }}.rs`. A file matching neither is `managed`.
+#[derive(Debug, Clone, Default)]
+pub struct FilePolicies {
+    /// Written when the file does not exist yet, never changed or removed afterwards.
+    pub seed: Vec<String>,
+    /// Written by `svcgen new` only; `update` never writes, merges or removes them.
+    pub user: Vec<String>,
+}
+
+/// `[[files.renames]]`: the file the blueprint used to generate at `from` is now generated at
+/// `to`. Both are path templates over the answers.
+#[derive(Debug, Clone)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+    /// The blueprint version that made the move: services already on it or newer are left
+    /// alone, so a later file that reuses the old name is not moved. `None`: always applies.
+    pub since: Option<semver::Version>,
+}
+
+/// `[[migrations]]`: how answers recorded by versions older than `version` become answers of
+/// this version.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: semver::Version,
+    /// Old variable name to new name, value kept.
+    pub rename: IndexMap<String, String>,
+    /// Variable to Tera expression over the (already renamed) answers; the text it renders is
+    /// parsed as the variable's type.
+    pub set: IndexMap<String, String>,
+    /// Variables that no longer exist.
+    pub remove: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +125,29 @@ struct RawManifest {
     #[serde(default)]
     files: RawFiles,
     #[serde(default)]
+    migrations: Vec<RawMigration>,
+    #[serde(default)]
     tests: Vec<RawAnswerSet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRename {
+    from: String,
+    to: String,
+    since: Option<semver::Version>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMigration {
+    version: semver::Version,
+    #[serde(default)]
+    rename: IndexMap<String, String>,
+    #[serde(default)]
+    set: IndexMap<String, String>,
+    #[serde(default)]
+    remove: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +190,12 @@ struct RawFiles {
     include: Vec<RawIncludeRule>,
     #[serde(default)]
     copy_without_render: Vec<String>,
+    #[serde(default)]
+    seed: Vec<String>,
+    #[serde(default)]
+    user: Vec<String>,
+    #[serde(default)]
+    renames: Vec<RawRename>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +253,95 @@ impl Manifest {
         let copy_without_render = build_globset(&raw.files.copy_without_render)
             .map_err(|msg| fail("copy_without_render", msg))?;
 
+        for pattern in raw.files.seed.iter().chain(&raw.files.user) {
+            // Templated patterns are checked once rendered, when their answers are known.
+            if !is_template(pattern) {
+                build_globset(std::slice::from_ref(pattern)).map_err(|msg| fail(pattern, msg))?;
+            }
+        }
+        let policies = FilePolicies {
+            seed: raw.files.seed,
+            user: raw.files.user,
+        };
+        let mut renames = Vec::with_capacity(raw.files.renames.len());
+        for rename in raw.files.renames {
+            if rename.from.trim().is_empty() || rename.to.trim().is_empty() {
+                return Err(fail(
+                    "[[files.renames]]",
+                    "a rename needs a non-empty `from` and `to`".into(),
+                ));
+            }
+            if rename.from == rename.to {
+                return Err(fail(
+                    &rename.from,
+                    format!("rename `from` and `to` are the same: `{}`", rename.from),
+                ));
+            }
+            if let Some(since) = rename.since.as_ref().filter(|v| **v > raw.blueprint.version) {
+                return Err(fail(
+                    &rename.from,
+                    format!(
+                        "rename of `{}` is `since` {since}, newer than this blueprint ({})",
+                        rename.from, raw.blueprint.version
+                    ),
+                ));
+            }
+            renames.push(Rename {
+                from: rename.from,
+                to: rename.to,
+                since: rename.since,
+            });
+        }
+
+        let declared = |name: &str| variables.iter().any(|v: &Variable| v.name == name);
+        let mut migrations: Vec<Migration> = Vec::with_capacity(raw.migrations.len());
+        for raw_migration in raw.migrations {
+            let version = raw_migration.version;
+            let header = "[[migrations]]";
+            if version > raw.blueprint.version {
+                return Err(fail(
+                    header,
+                    format!(
+                        "migration for version {version} is newer than this blueprint ({})",
+                        raw.blueprint.version
+                    ),
+                ));
+            }
+            for (old, new) in &raw_migration.rename {
+                if !declared(new) {
+                    return Err(fail(
+                        header,
+                        format!(
+                            "migration {version} renames `{old}` to `{new}`, which is not a declared variable"
+                        ),
+                    ));
+                }
+            }
+            for target in raw_migration.set.keys() {
+                if !declared(target) {
+                    return Err(fail(
+                        header,
+                        format!(
+                            "migration {version} sets `{target}`, which is not a declared variable"
+                        ),
+                    ));
+                }
+            }
+            if let Some(earlier) = migrations.iter().find(|m| m.version == version) {
+                return Err(fail(
+                    header,
+                    format!("two [[migrations]] for version {}", earlier.version),
+                ));
+            }
+            migrations.push(Migration {
+                version,
+                rename: raw_migration.rename,
+                set: raw_migration.set,
+                remove: raw_migration.remove,
+            });
+        }
+        migrations.sort_by(|a, b| a.version.cmp(&b.version));
+
         let mut tests = Vec::with_capacity(raw.tests.len());
         for set in raw.tests {
             if tests.iter().any(|t: &AnswerSet| t.name == set.name) {
@@ -205,6 +364,9 @@ impl Manifest {
             variables,
             include_rules,
             copy_without_render,
+            policies,
+            renames,
+            migrations,
             tests,
         })
     }
@@ -220,6 +382,9 @@ impl Manifest {
             variables: Vec::new(),
             include_rules: Vec::new(),
             copy_without_render: GlobSet::empty(),
+            policies: FilePolicies::default(),
+            renames: Vec::new(),
+            migrations: Vec::new(),
             tests: Vec::new(),
         }
     }
@@ -350,6 +515,11 @@ impl Variable {
     }
 }
 
+/// Whether a string holds Tera syntax (and so is rendered before use).
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
@@ -435,6 +605,46 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let err = parse("[variables.x]\ntype = \"string\"\ndefualt = \"a\"\n").unwrap_err();
         assert!(err.to_string().contains("defualt"), "{err}");
+    }
+
+    #[test]
+    fn policies_renames_and_migrations_are_read_and_checked() {
+        let m = parse(
+            r#"
+[variables.region]
+type = "string"
+default = "eu"
+[files]
+seed = ["src/domain/{{ name }}.rs", "examples/**"]
+user = ["README.md"]
+[[files.renames]]
+from = "ci.yml"
+to = ".ci/{{ name }}.yml"
+since = "1.0.0"
+[[migrations]]
+version = "1.0.0"
+rename = { zone = "region" }
+[[migrations]]
+version = "0.9.0"
+set = { region = "{{ zone | upper }}" }
+remove = ["legacy"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.policies.seed.len(), 2);
+        assert_eq!(m.policies.user, ["README.md"]);
+        assert_eq!(m.renames[0].to, ".ci/{{ name }}.yml");
+        let versions: Vec<String> = m.migrations.iter().map(|m| m.version.to_string()).collect();
+        assert_eq!(versions, ["0.9.0", "1.0.0"], "sorted by version");
+
+        let err = parse("[[migrations]]\nversion = \"2.0.0\"\n").unwrap_err();
+        assert!(err.to_string().contains("newer than this blueprint"), "{err}");
+        let err = parse("[[migrations]]\nversion = \"1.0.0\"\nset = { nope = \"1\" }\n").unwrap_err();
+        assert!(err.to_string().contains("`nope`, which is not a declared"), "{err}");
+        let err = parse("[files]\nseed = [\"a/[\"]\n").unwrap_err();
+        assert!(err.to_string().contains("invalid glob"), "{err}");
+        let err = parse("[[files.renames]]\nfrom = \"a\"\nto = \"a\"\n").unwrap_err();
+        assert!(err.to_string().contains("are the same"), "{err}");
     }
 
     #[test]

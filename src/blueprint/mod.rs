@@ -6,7 +6,7 @@
 //! [`crate::render::render`] pure.
 
 pub mod builtin;
-mod git_source;
+pub mod git_source;
 pub mod manifest;
 pub mod source;
 
