@@ -184,3 +184,59 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
             .collect(),
     ))
 }
+
+/// Commits the files at `written` (changed or added) and `deleted`, relative to `dir`, on the
+/// current branch of the repository `dir` is in. Only those paths are staged, so anything else
+/// the team had staged stays out of svcgen's commit. Returns the commit id.
+pub fn commit_paths(
+    dir: &Path,
+    written: &[String],
+    deleted: &[String],
+    message: &str,
+) -> Result<String> {
+    let repo = git2::Repository::discover(dir).map_err(|err| {
+        Error::git(
+            format!("opening the git repository at {}", dir.display()),
+            err,
+        )
+    })?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| Error::git("committing", git2::Error::from_str("bare repository")))?;
+    let canonical = |p: &Path| std::fs::canonicalize(p).map_err(|err| Error::io(p, err));
+    let prefix = canonical(dir)?
+        .strip_prefix(canonical(workdir)?)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let failed = |err| Error::git("staging the update", err);
+    let mut index = repo.index().map_err(failed)?;
+    for path in written {
+        index.add_path(&prefix.join(path)).map_err(failed)?;
+    }
+    for path in deleted {
+        index.remove_path(&prefix.join(path)).map_err(failed)?;
+    }
+    index.write().map_err(failed)?;
+    let tree_id = index.write_tree().map_err(failed)?;
+    let tree = repo.find_tree(tree_id).map_err(failed)?;
+    let parent = match repo.head() {
+        Ok(head) => Some(head.peel_to_commit().map_err(failed)?),
+        Err(_) => None,
+    };
+    let signature = repo
+        .signature()
+        .or_else(|_| Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1))
+        .map_err(|err| Error::git("creating commit author", err))?;
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let id = repo
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .map_err(|err| Error::git("git commit", err))?;
+    Ok(id.to_string())
+}

@@ -47,6 +47,17 @@ impl Ui {
         }
     }
 
+    /// A status line that needs the reader's attention (a conflict), in yellow.
+    pub fn attention(&self, verb: &str, message: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{} {message}", self.paint(YELLOW, &format!("{verb:>12}")));
+        }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     pub fn warn(&self, message: impl std::fmt::Display) {
         eprintln!("{}: {message}", self.paint(YELLOW, "warning"));
     }

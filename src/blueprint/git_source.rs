@@ -107,7 +107,8 @@ impl Mirror {
             .iter()
             .filter_map(|name| {
                 let name = name.ok()??;
-                let version = semver::Version::parse(name.strip_prefix('v').unwrap_or(name)).ok()?;
+                let version =
+                    semver::Version::parse(name.strip_prefix('v').unwrap_or(name)).ok()?;
                 Some((version, name.to_owned()))
             })
             .collect();

@@ -277,7 +277,11 @@ impl Manifest {
                     format!("rename `from` and `to` are the same: `{}`", rename.from),
                 ));
             }
-            if let Some(since) = rename.since.as_ref().filter(|v| **v > raw.blueprint.version) {
+            if let Some(since) = rename
+                .since
+                .as_ref()
+                .filter(|v| **v > raw.blueprint.version)
+            {
                 return Err(fail(
                     &rename.from,
                     format!(
@@ -638,9 +642,16 @@ remove = ["legacy"]
         assert_eq!(versions, ["0.9.0", "1.0.0"], "sorted by version");
 
         let err = parse("[[migrations]]\nversion = \"2.0.0\"\n").unwrap_err();
-        assert!(err.to_string().contains("newer than this blueprint"), "{err}");
-        let err = parse("[[migrations]]\nversion = \"1.0.0\"\nset = { nope = \"1\" }\n").unwrap_err();
-        assert!(err.to_string().contains("`nope`, which is not a declared"), "{err}");
+        assert!(
+            err.to_string().contains("newer than this blueprint"),
+            "{err}"
+        );
+        let err =
+            parse("[[migrations]]\nversion = \"1.0.0\"\nset = { nope = \"1\" }\n").unwrap_err();
+        assert!(
+            err.to_string().contains("`nope`, which is not a declared"),
+            "{err}"
+        );
         let err = parse("[files]\nseed = [\"a/[\"]\n").unwrap_err();
         assert!(err.to_string().contains("invalid glob"), "{err}");
         let err = parse("[[files.renames]]\nfrom = \"a\"\nto = \"a\"\n").unwrap_err();

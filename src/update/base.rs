@@ -216,10 +216,16 @@ impl Base {
         while let Some((number, line)) = lines.next() {
             let fields: Vec<&str> = line.splitn(6, ' ').collect();
             let [tag, policy, mode, blob, stored, file_path] = fields[..] else {
-                return Err(fail(number, format!("expected a `file` line, found `{line}`")));
+                return Err(fail(
+                    number,
+                    format!("expected a `file` line, found `{line}`"),
+                ));
             };
             if tag != "file" {
-                return Err(fail(number, format!("expected a `file` line, found `{line}`")));
+                return Err(fail(
+                    number,
+                    format!("expected a `file` line, found `{line}`"),
+                ));
             }
             let policy = Policy::parse(policy)
                 .ok_or_else(|| fail(number, format!("unknown policy `{policy}`")))?;
@@ -343,7 +349,11 @@ mod tests {
             ("no-newline.txt", b"x\ny", Mode::Regular),
             ("crlf.bat", b"echo\r\n\r\nexit\r\n", Mode::Regular),
             ("empty", b"", Mode::Regular),
-            ("run.sh", b"#!/bin/sh\n|pipes| \\ everywhere|\n", Mode::Executable),
+            (
+                "run.sh",
+                b"#!/bin/sh\n|pipes| \\ everywhere|\n",
+                Mode::Executable,
+            ),
             ("logo.png", b"\x89PNG\0\x01", Mode::Regular),
             ("seed.rs", b"fn seed() {}\n", Mode::Regular),
             (".svcgen/record.toml", b"x = 1\n", Mode::Regular),
@@ -416,11 +426,8 @@ mod tests {
     fn malformed_files_name_the_line() {
         let err = Base::parse(b"svcgen-base 9\n", Path::new("b")).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
-        let err = Base::parse(
-            b"svcgen-base 1\nfile managed 600 x - a\n",
-            Path::new("b"),
-        )
-        .unwrap_err();
+        let err =
+            Base::parse(b"svcgen-base 1\nfile managed 600 x - a\n", Path::new("b")).unwrap_err();
         assert!(err.to_string().contains("line 2: unknown mode"), "{err}");
         let err = Base::parse(
             b"svcgen-base 1\nfile managed 644 x text ../a\n",
@@ -433,6 +440,9 @@ mod tests {
     #[test]
     fn blob_ids_are_gits() {
         // `printf 'hello\n' | git hash-object --stdin`
-        assert_eq!(blob_id(b"hello\n"), "ce013625030ba8dba906f756967f9e9ca394464a");
+        assert_eq!(
+            blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
     }
 }

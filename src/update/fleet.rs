@@ -19,9 +19,8 @@ pub fn find_services(spec: &Path) -> Result<Vec<PathBuf>> {
         let mut found = Vec::new();
         let mut walker = walkdir::WalkDir::new(spec).follow_links(false).into_iter();
         while let Some(entry) = walker.next() {
-            let entry = entry.map_err(|err| {
-                Error::io(err.path().unwrap_or(spec).to_owned(), err.into())
-            })?;
+            let entry = entry
+                .map_err(|err| Error::io(err.path().unwrap_or(spec).to_owned(), err.into()))?;
             if !entry.file_type().is_dir() {
                 continue;
             }
@@ -99,7 +98,13 @@ mod tests {
     #[test]
     fn finds_services_but_not_inside_them_or_in_build_folders() {
         let root = tempfile::tempdir().unwrap();
-        for dir in ["a", "group/b", "a/nested", "target/c", "group/d/node_modules/e"] {
+        for dir in [
+            "a",
+            "group/b",
+            "a/nested",
+            "target/c",
+            "group/d/node_modules/e",
+        ] {
             let record = root.path().join(dir).join(RECORD_PATH);
             std::fs::create_dir_all(record.parent().unwrap()).unwrap();
             std::fs::write(record, "").unwrap();

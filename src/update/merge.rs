@@ -14,7 +14,10 @@ pub struct Labels {
 pub enum TextMerge {
     Clean(Vec<u8>),
     /// The merged text with conflict markers, and how many conflicting regions it has.
-    Conflicted { content: Vec<u8>, conflicts: usize },
+    Conflicted {
+        content: Vec<u8>,
+        conflicts: usize,
+    },
 }
 
 /// Merges `theirs`' changes since `base` into `ours`. An empty `base` is an add/add merge:
@@ -79,7 +82,9 @@ fn crlf_markers(content: &[u8], labels: &Labels) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + 16);
     for line in content.split_inclusive(|b| *b == b'\n') {
         match line.strip_suffix(b"\n") {
-            Some(body) if !body.ends_with(b"\r") && markers.iter().any(|m| m.as_bytes() == body) => {
+            Some(body)
+                if !body.ends_with(b"\r") && markers.iter().any(|m| m.as_bytes() == body) =>
+            {
                 out.extend_from_slice(body);
                 out.extend_from_slice(b"\r\n");
             }

@@ -49,9 +49,8 @@ pub fn migrate_answers(
                 .variable(variable)
                 .expect("checked when the manifest was parsed")
                 .kind;
-            let value = Value::parse(&text, kind).map_err(|message| {
-                fail(format!("setting `{variable}` to `{text}`: {message}"))
-            })?;
+            let value = Value::parse(&text, kind)
+                .map_err(|message| fail(format!("setting `{variable}` to `{text}`: {message}")))?;
             answers.insert(variable.clone(), value);
         }
         for variable in &migration.remove {
@@ -116,9 +115,13 @@ remove = ["legacy"]
 
     #[test]
     fn migrations_run_in_version_order_from_the_recorded_version() {
-        let migrated =
-            migrate_answers(&recorded(), &manifest(), "bp", &semver::Version::new(1, 0, 0))
-                .unwrap();
+        let migrated = migrate_answers(
+            &recorded(),
+            &manifest(),
+            "bp",
+            &semver::Version::new(1, 0, 0),
+        )
+        .unwrap();
         assert_eq!(
             migrated.applied,
             [semver::Version::new(2, 0, 0), semver::Version::new(3, 0, 0)]

@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod base;
+pub mod event_base;
 pub mod fleet;
 pub mod merge;
 pub mod migrate;

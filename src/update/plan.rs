@@ -136,9 +136,7 @@ impl Plan {
     }
 
     pub fn conflicted_files(&self) -> impl Iterator<Item = &FilePlan> {
-        self.files
-            .iter()
-            .filter(|f| f.outcome == Outcome::Conflict)
+        self.files.iter().filter(|f| f.outcome == Outcome::Conflict)
     }
 }
 
@@ -566,9 +564,24 @@ mod tests {
     #[test]
     fn each_combination_of_sides_has_its_outcome() {
         let plan = run(
-            &[("upd", "1\n"), ("gone", "x\n"), ("mine", "x\n"), ("del", "x\n")],
-            &[("upd", "1\n"), ("gone", "x\n"), ("mine", "edited\n"), ("new", "n\n")],
-            &[("upd", "2\n"), ("del", "y\n"), ("new", "n\n"), ("add", "a\n")],
+            &[
+                ("upd", "1\n"),
+                ("gone", "x\n"),
+                ("mine", "x\n"),
+                ("del", "x\n"),
+            ],
+            &[
+                ("upd", "1\n"),
+                ("gone", "x\n"),
+                ("mine", "edited\n"),
+                ("new", "n\n"),
+            ],
+            &[
+                ("upd", "2\n"),
+                ("del", "y\n"),
+                ("new", "n\n"),
+                ("add", "a\n"),
+            ],
         );
         assert_eq!(
             outcomes(&plan),

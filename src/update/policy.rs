@@ -123,7 +123,11 @@ pub fn renames_for(
     let context = template::context(answers);
     let mut out = Vec::new();
     for rename in renames {
-        if rename.since.as_ref().is_some_and(|since| from_version >= since) {
+        if rename
+            .since
+            .as_ref()
+            .is_some_and(|since| from_version >= since)
+        {
             continue;
         }
         let path = |raw: &str| -> Result<RelPath> {
@@ -194,7 +198,11 @@ mod tests {
         assert_eq!(renames[0].to.as_str(), "shop/a.txt");
         let current = semver::Version::new(2, 0, 0);
         let renames = renames_for(&m.renames, "bp", &answers(), &current).unwrap();
-        assert_eq!(renames.len(), 1, "a rename since 2.0.0 does not apply to 2.0.0");
+        assert_eq!(
+            renames.len(),
+            1,
+            "a rename since 2.0.0 does not apply to 2.0.0"
+        );
         let m = manifest("[[files.renames]]\nfrom = \"a\"\nto = \"../x\"\n");
         let err = renames_for(&m.renames, "bp", &answers(), &old).unwrap_err();
         assert!(err.to_string().contains("could escape"), "{err}");

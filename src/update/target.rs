@@ -52,7 +52,9 @@ pub fn resolve_target(
                 if parse_version(wanted).as_ref() != Some(version) {
                     let what = match source {
                         BlueprintSource::Builtin(name) => {
-                            format!("built-in blueprint `{name}` is at version {version} in this svcgen")
+                            format!(
+                                "built-in blueprint `{name}` is at version {version} in this svcgen"
+                            )
                         }
                         _ => format!("blueprint {source} is at version {version}"),
                     };
@@ -71,7 +73,9 @@ pub fn resolve_target(
         BlueprintSource::Git { url, reference } => {
             let mirror = Mirror::open(url, cache_dir, network == Network::Fetch)?;
             let chosen: Option<String> = match to {
-                Some(wanted) => Some(tag_for_version(&mirror, wanted)?.unwrap_or(wanted.to_owned())),
+                Some(wanted) => {
+                    Some(tag_for_version(&mirror, wanted)?.unwrap_or(wanted.to_owned()))
+                }
                 None => match reference {
                     None => None,
                     Some(branch) if mirror.is_branch(branch) => Some(branch.clone()),
