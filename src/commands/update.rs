@@ -307,7 +307,7 @@ pub fn print_plan(update: &Update, ui: &Ui) {
         };
         if let Some(from) = &file.renamed_from {
             message = format!("{from} -> {message}");
-            if file.outcome != Outcome::Unchanged {
+            if !matches!(file.outcome, Outcome::Unchanged | Outcome::Conflict) {
                 message.push_str(&format!(" ({})", file.outcome.as_str()));
             }
         }

@@ -418,7 +418,7 @@ mod tests {
         let text = base().to_text().replace("|one|", "|ONE|");
         let parsed = Base::parse(text.as_bytes(), Path::new("base")).unwrap();
         let path = RelPath::new("a.txt").unwrap();
-        assert_eq!(parsed.damaged, [path.clone()]);
+        assert_eq!(parsed.damaged, std::slice::from_ref(&path));
         assert_eq!(parsed.get(&path).unwrap().content, None);
     }
 

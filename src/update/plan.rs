@@ -11,7 +11,7 @@ use super::merge::{Labels, TextMerge, merge_text};
 use super::policy::{Policies, Policy, RenderedRename};
 use crate::error::Result;
 use crate::render::is_binary;
-use crate::tree::{FileEntry, Mode, RelPath, Tree};
+use crate::tree::{FileEntry, RelPath, Tree};
 use crate::workdir::FileView;
 
 /// Suffix of the file that holds the blueprint's version of a binary file both sides changed.
@@ -335,11 +335,13 @@ fn decide_managed(
             Decision::new(Outcome::Added, Some(theirs.clone()), new_base(theirs))
         }
         (Some(base), None, Some(theirs)) => {
+            // The base moves on either way, so the deletion is reported once per blueprint
+            // change, not on every later update.
             if base.same_bytes(&theirs.contents) && base.mode == theirs.mode {
-                Decision::new(Outcome::Unchanged, None, Some(base.clone()))
+                Decision::new(Outcome::Unchanged, None, new_base(theirs))
             } else {
-                Decision::new(Outcome::Kept, None, Some(base.clone())).note(
-                    "you deleted it and the blueprint changed it; it stays deleted (`svcgen diff` shows nothing for it, restore it from the blueprint by hand if you want it back)",
+                Decision::new(Outcome::Kept, None, new_base(theirs)).note(
+                    "you deleted it and the blueprint changed it; it stays deleted",
                 )
             }
         }
@@ -486,14 +488,10 @@ fn decide_user(
     }
 }
 
-/// A mode as the plan shows it.
-pub fn mode_str(mode: Mode) -> String {
-    mode.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::Mode;
 
     fn file(text: &str) -> FileEntry {
         FileEntry {
