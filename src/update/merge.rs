@@ -29,6 +29,19 @@ pub fn merge_text(
     theirs: &[u8],
     labels: &Labels,
 ) -> Result<TextMerge> {
+    // The trivial cases, answered without libgit2. They are also the only ones that can merge
+    // to nothing, and git2's `MergeFileResult::content` is unsound on an empty result (it
+    // builds a slice from a null pointer).
+    if ours == theirs || theirs == base {
+        return Ok(TextMerge::Clean(ours.to_vec()));
+    }
+    if ours == base {
+        return Ok(TextMerge::Clean(theirs.to_vec()));
+    }
+    // git2's `merge_file` is the one entry point that does not initialise libgit2 first (it
+    // fails with "no error" when nothing else in the process touched git yet); any call that
+    // does, like this one, fixes that.
+    let _ = git2::Oid::from_bytes(&[0; 20]);
     let input = |content| {
         let mut input = git2::MergeFileInput::new();
         input.content(content).path(path);
