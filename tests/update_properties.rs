@@ -52,10 +52,10 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<(Side, Edit)>, bool)> {
         .prop_map(|(n, mut edits, crlf)| {
             // The lines an edit touches: its own line, and the next one for an insertion.
             let mut last_touched: Option<(Side, usize)> = None;
-            for i in 0..n {
-                let (side, edit) = &edits[i];
+            for (i, slot) in edits.iter_mut().enumerate() {
+                let (side, edit) = &*slot;
                 if matches!(edit, Edit::Keep) || *side == Side::Nobody {
-                    edits[i] = (Side::Nobody, Edit::Keep);
+                    *slot = (Side::Nobody, Edit::Keep);
                     continue;
                 }
                 let reach = if matches!(edit, Edit::InsertAfter(_)) {
@@ -63,12 +63,13 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<(Side, Edit)>, bool)> {
                 } else {
                     i
                 };
+                let side = *side;
                 let too_close =
-                    matches!(last_touched, Some((other, at)) if other != *side && i <= at + 1);
+                    matches!(last_touched, Some((other, at)) if other != side && i <= at + 1);
                 if too_close {
-                    edits[i] = (Side::Nobody, Edit::Keep);
+                    *slot = (Side::Nobody, Edit::Keep);
                 } else {
-                    last_touched = Some((*side, reach));
+                    last_touched = Some((side, reach));
                 }
             }
             (n, edits, crlf)
