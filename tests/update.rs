@@ -1326,3 +1326,34 @@ fn s46_update_never_goes_back_unless_asked() {
         0,
     );
 }
+
+#[test]
+fn s47_in_a_terminal_only_new_variables_are_asked() {
+    let svc = Service::new();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("svcgen"));
+    cmd.args(["update", "--to", "v2.0.0", "--service"])
+        .arg(&svc.dir)
+        .env("XDG_CACHE_HOME", svc.tmp.path().join("cache"))
+        .env("NO_COLOR", "1");
+    let mut session = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    // `description` and `port` have recorded answers, `service_title` comes from a migration:
+    // the one question is the new `log_level`.
+    let before = session.exp_string("log level").unwrap();
+    assert!(
+        !before.contains("description") && !before.contains("title"),
+        "{before}"
+    );
+    // Down once from the default (info) selects warn.
+    session.send("\x1b[B").unwrap();
+    session.send_line("").unwrap();
+    session
+        .exp_string("Updated svc from blueprint upd 1.0.0 to 2.0.0")
+        .unwrap();
+    session.exp_eof().unwrap();
+    assert!(
+        svc.record().contains("log_level = \"warn\""),
+        "{}",
+        svc.record()
+    );
+    assert!(svc.read("config/app.toml").contains("log_level = \"warn\""));
+}
