@@ -1357,3 +1357,38 @@ fn s47_in_a_terminal_only_new_variables_are_asked() {
     );
     assert!(svc.read("config/app.toml").contains("log_level = \"warn\""));
 }
+
+#[test]
+fn s48_a_service_without_a_base_records_one_at_its_own_version_first() {
+    let svc = Service::new();
+    svc.remove(".svcgen/base");
+    svc.remove(".svcgen/.gitattributes");
+    svc.edit(
+        "README.md",
+        "Tests need a database.",
+        "Tests need a database and Docker.",
+    );
+    svc.commit("As made by an svcgen without update");
+    let out = svc.update(&["--to", "v2.0.0"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("svcgen update --to 1.0.0"),
+        "{}",
+        stderr(&out)
+    );
+    let out = svc.update(&["--to", "v1.0.0"]);
+    assert_code(&out, 0);
+    assert_eq!(
+        svc.read("README.md"),
+        README_V1.replace("a database.", "a database and Docker."),
+        "recording the base changes no file of the team's"
+    );
+    assert!(svc.exists(".svcgen/base"));
+    svc.commit("Record the base");
+    assert_code(&svc.update(&["--to", "v2.0.0"]), 0);
+    let readme = svc.read("README.md");
+    assert!(
+        readme.contains("and Docker.") && readme.contains("v2 pipeline"),
+        "{readme}"
+    );
+}

@@ -23,7 +23,7 @@ Built-in blueprints are compared with the version this svcgen ships, without the
 blueprints are fetched (--offline: the cached copy), and their highest version tag counts.
 Exit codes: 0 up to date, 1 behind, 2 error.")]
 pub struct CheckArgs {
-    /// The service's repository [default: the current directory].
+    /// The service's repository.
     #[arg(long, value_name = "DIR", default_value = ".", conflicts_with = "all")]
     pub service: PathBuf,
 

@@ -20,7 +20,7 @@ use crate::ui::Ui;
 Conflicts show with their <<<<<<< markers, as update would write them. The base file
 (.svcgen/base) is left out: it changes with every update and says nothing a reviewer needs.")]
 pub struct DiffArgs {
-    /// The service's repository [default: the current directory].
+    /// The service's repository.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub service: PathBuf,
 

@@ -31,7 +31,7 @@ Each file the blueprint generated is merged three ways: what svcgen wrote last t
 <<<<<<< markers and listed. Files declared `seed` or `user` in blueprint.toml are left alone.
 Exit codes: 0 done (or nothing to do), 3 conflicts to resolve, 1 error, 2 bad command line.")]
 pub struct UpdateArgs {
-    /// The service's repository [default: the current directory].
+    /// The service's repository.
     #[arg(long, value_name = "DIR", default_value = ".", conflicts_with = "all")]
     pub service: PathBuf,
 
