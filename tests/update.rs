@@ -1392,3 +1392,62 @@ fn s48_a_service_without_a_base_records_one_at_its_own_version_first() {
         "{readme}"
     );
 }
+
+#[test]
+fn s49_a_monorepo_fleet_gets_one_commit_per_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = publish_blueprint(tmp.path(), &["v1", "v2"]);
+    let mono = tmp.path().join("mono");
+    git2::Repository::init(&mono).unwrap();
+    let svcgen = || {
+        let mut cmd = Command::cargo_bin("svcgen").unwrap();
+        cmd.env("NO_COLOR", "1")
+            .env("XDG_CACHE_HOME", tmp.path().join("cache"));
+        cmd
+    };
+    let names = ["one", "two", "three", "four"];
+    for name in names {
+        svcgen()
+            .args(["new", name, "--no-input", "--no-git", "--blueprint"])
+            .arg(format!("{url}#v1.0.0"))
+            .arg("--output")
+            .arg(mono.join("services").join(name))
+            .assert()
+            .success();
+    }
+    std::fs::write(mono.join("README.md"), "the monorepo\n").unwrap();
+    commit_all(&mono, "All services");
+
+    let out = svcgen()
+        .args(["update", "--all"])
+        .arg(mono.join("services"))
+        .args(["--commit", "--jobs", "4"])
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let repo = git2::Repository::open(&mono).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_head().unwrap();
+    let mut subjects: Vec<String> = walk
+        .map(|id| {
+            let commit = repo.find_commit(id.unwrap()).unwrap();
+            commit.message().unwrap().lines().next().unwrap().to_owned()
+        })
+        .collect();
+    subjects.sort();
+    let mut expected: Vec<String> = names
+        .iter()
+        .map(|n| format!("Update {n} to blueprint upd 2.0.0"))
+        .collect();
+    expected.push("All services".into());
+    expected.sort();
+    assert_eq!(subjects, expected);
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true);
+    assert!(repo.statuses(Some(&mut options)).unwrap().is_empty());
+    assert!(
+        std::fs::read_to_string(mono.join("services/three/README.md"))
+            .unwrap()
+            .contains("v2 pipeline")
+    );
+}

@@ -373,6 +373,8 @@ fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
     let overrides = overrides(&args.set)?;
     let fleet = Fleet::load(spec, args.to.as_deref(), network(args.offline))?;
     let bar = fleet::progress(ui, fleet.services.len(), "Updating");
+    // Services of one monorepo share its index: commits are made one at a time.
+    let committing = std::sync::Mutex::new(());
     let rows = run_parallel(
         &fleet.services,
         args.jobs.unwrap_or_else(default_jobs),
@@ -433,6 +435,7 @@ fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
                 }
                 row.result = "updated".into();
                 if args.commit {
+                    let _one_at_a_time = committing.lock().unwrap_or_else(|e| e.into_inner());
                     let id = commit(dir, &update)?;
                     row.commit = Some(id[..id.len().min(12)].to_owned());
                     row.result = "updated, committed".into();
