@@ -161,7 +161,7 @@ pub fn build(blueprint: &Blueprint) -> Matrix {
         .iter()
         .map(|p| manifest.variables[p.variable].name.clone())
         .collect();
-    if parameters.is_empty() {
+    if parameters.is_empty() && !matrix.variants.is_empty() {
         return matrix;
     }
 
@@ -185,12 +185,27 @@ pub fn build(blueprint: &Blueprint) -> Matrix {
                     test: None,
                     message: format!(
                         "variable `{}` has no default and no [[tests]] answer set gives it a value, so the pairwise variants cannot be rendered; give it a default or answer it in a [[tests]] entry",
+
                         variable.name
                     ),
                 });
                 return matrix;
             }
         }
+    }
+
+    if parameters.is_empty() {
+        // Nothing to vary and no [[tests]]: the defaults are the one variant, so that the
+        // blueprint is still rendered (and linted) at least once.
+        add_row(
+            blueprint,
+            &parameters,
+            &base,
+            &[],
+            &mut matrix,
+            &mut BTreeSet::new(),
+        );
+        return matrix;
     }
 
     let mut uncovered = all_pairs(&parameters);
@@ -739,6 +754,20 @@ mod tests {
             ]
         );
         assert_eq!(matrix.unreachable_pairs, 2);
+    }
+
+    #[test]
+    fn a_blueprint_with_nothing_to_vary_is_rendered_once_with_defaults() {
+        let matrix = build(&blueprint(
+            "[variables.team]\ntype = \"string\"\ndefault = \"core\"\n",
+        ));
+        let names: Vec<&str> = matrix.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["pairwise-defaults"]);
+        assert_eq!(matrix.variants[0].summary(), "defaults");
+        let with_test = build(&blueprint(
+            "[variables.team]\ntype = \"string\"\ndefault = \"core\"\n[[tests]]\nname = \"a\"\n",
+        ));
+        assert_eq!(with_test.variants.len(), 1);
     }
 
     #[test]
