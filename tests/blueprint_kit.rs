@@ -38,7 +38,15 @@ fn lint_fails(name: &str) -> String {
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// Checks that every expected line is printed, and that the fixture's findings are exactly
+/// those: a one-rule fixture must not trip other rules.
 fn assert_lines(stderr: &str, expected: &[&str]) {
+    let findings = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: kit/") && l.ends_with(']'))
+        .count();
+    let expected_findings = expected.iter().filter(|l| l.ends_with(']')).count();
+    assert_eq!(findings, expected_findings, "{stderr}");
     for line in expected {
         assert!(
             stderr.lines().any(|l| l == *line),
@@ -103,7 +111,8 @@ fn lint_rule_template_syntax_names_file_and_line() {
         stderr.contains("error: kit/template-syntax/template/{{ name | snake_case.txt: path segment `{{ name | snake_case.txt`: template syntax error"),
         "{stderr}"
     );
-    assert!(stderr.contains("[template-syntax]"), "{stderr}");
+    assert_eq!(stderr.matches("[template-syntax]").count(), 2, "{stderr}");
+    assert!(!stderr.contains("[test-matrix]"), "{stderr}");
 }
 
 #[test]

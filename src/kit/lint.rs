@@ -158,10 +158,14 @@ pub fn lint_files(origin: &str, files: Vec<SourceFile>) -> Result<Report> {
     lint.undeclared();
     lint.unused();
     lint.patterns();
-    let blocking = lint
-        .findings
-        .iter()
-        .any(|f| matches!(f.rule, Rule::TemplateSyntax | Rule::UndeclaredVariable));
+    // These make every variant fail to resolve or render the same way: rendering would only
+    // repeat them.
+    let blocking = lint.findings.iter().any(|f| {
+        matches!(
+            f.rule,
+            Rule::TemplateSyntax | Rule::UndeclaredVariable | Rule::DeclarationOrder
+        )
+    });
     if !blocking {
         report.variants_rendered = Some(lint.test_matrix());
     }

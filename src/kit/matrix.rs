@@ -550,6 +550,9 @@ fn default_index(blueprint: &Blueprint, parameter: &Parameter) -> usize {
 }
 
 fn describe_row(blueprint: &Blueprint, parameters: &[Parameter], row: &[usize]) -> String {
+    if row.is_empty() {
+        return "(the defaults)".to_owned();
+    }
     parameters
         .iter()
         .zip(row)
