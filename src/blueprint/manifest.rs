@@ -34,6 +34,18 @@ pub struct Manifest {
     /// Changes to recorded answers, sorted by version; applied by `update` in that order.
     pub migrations: Vec<Migration>,
     pub tests: Vec<AnswerSet>,
+    /// `[check]`: what `svcgen blueprint test --build` runs inside each rendered variant.
+    pub check: Option<Check>,
+    /// `[[upgrade_tests]]`, kept as written: the key is reserved for upgrade tests (render the
+    /// previous version, apply edits, update), which need `svcgen update`. Rendering ignores it;
+    /// `svcgen blueprint lint` and `test` report it as not yet supported.
+    pub upgrade_tests: Vec<toml::Value>,
+}
+
+/// A shell command run in the root of a rendered variant (`cargo check --locked`).
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub command: String,
 }
 
 /// `[files] seed = [...]` and `user = [...]`: globs over the paths of the *generated* service
@@ -128,6 +140,15 @@ struct RawManifest {
     migrations: Vec<RawMigration>,
     #[serde(default)]
     tests: Vec<RawAnswerSet>,
+    check: Option<RawCheck>,
+    #[serde(default)]
+    upgrade_tests: Vec<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    command: String,
 }
 
 #[derive(Deserialize)]
@@ -216,12 +237,21 @@ struct RawAnswerSet {
 impl Manifest {
     /// Parses and checks a manifest. `file` is how the file is named in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Manifest> {
-        let raw: RawManifest = toml::from_str(text).map_err(|err| Error::Manifest {
-            location: Location {
-                file: file.to_owned(),
-                line: err.span().map(|span| line_at(text, span.start)),
-            },
-            message: err.message().trim_end().to_owned(),
+        Manifest::parse_all(text, file).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Like [`Manifest::parse`], but reports every problem found rather than the first, for
+    /// `svcgen blueprint lint`. A TOML syntax error still stops at once: nothing after it can be
+    /// read. The error list is never empty.
+    pub fn parse_all(text: &str, file: &str) -> std::result::Result<Manifest, Vec<Error>> {
+        let raw: RawManifest = toml::from_str(text).map_err(|err| {
+            vec![Error::Manifest {
+                location: Location {
+                    file: file.to_owned(),
+                    line: err.span().map(|span| line_at(text, span.start)),
+                },
+                message: err.message().trim_end().to_owned(),
+            }]
         })?;
         let fail = |needle: &str, message: String| Error::Manifest {
             location: Location {
@@ -230,33 +260,47 @@ impl Manifest {
             },
             message,
         };
+        let mut errors = Vec::new();
 
+        // Migrations may name any declared variable, even one with a problem of its own.
+        let declared_names: Vec<String> = raw.variables.keys().cloned().collect();
         let mut variables = Vec::with_capacity(raw.variables.len());
         for (name, raw_var) in raw.variables {
             let header = format!("[variables.{name}]");
-            variables.push(check_variable(name, raw_var).map_err(|msg| fail(&header, msg))?);
+            match check_variable(name, raw_var) {
+                Ok(variable) => variables.push(variable),
+                Err(msg) => errors.push(fail(&header, msg)),
+            }
         }
 
         let mut include_rules = Vec::with_capacity(raw.files.include.len());
         for rule in raw.files.include {
             let first = rule.paths.first().cloned().unwrap_or_default();
-            let paths = build_globset(&rule.paths).map_err(|msg| fail(&first, msg))?;
             if rule.paths.is_empty() {
-                return Err(fail("[[files.include]]", "`paths` is empty".into()));
+                errors.push(fail("[[files.include]]", "`paths` is empty".into()));
+                continue;
             }
-            include_rules.push(IncludeRule {
-                patterns: rule.paths,
-                paths,
-                when: rule.when,
-            });
+            match build_globset(&rule.paths) {
+                Ok(paths) => include_rules.push(IncludeRule {
+                    patterns: rule.paths,
+                    paths,
+                    when: rule.when,
+                }),
+                Err(msg) => errors.push(fail(&first, msg)),
+            }
         }
-        let copy_without_render = build_globset(&raw.files.copy_without_render)
-            .map_err(|msg| fail("copy_without_render", msg))?;
+        let copy_without_render =
+            build_globset(&raw.files.copy_without_render).unwrap_or_else(|msg| {
+                errors.push(fail("copy_without_render", msg));
+                GlobSet::empty()
+            });
 
         for pattern in raw.files.seed.iter().chain(&raw.files.user) {
             // Templated patterns are checked once rendered, when their answers are known.
-            if !is_template(pattern) {
-                build_globset(std::slice::from_ref(pattern)).map_err(|msg| fail(pattern, msg))?;
+            if !is_template(pattern)
+                && let Err(msg) = build_globset(std::slice::from_ref(pattern))
+            {
+                errors.push(fail(pattern, msg));
             }
         }
         let policies = FilePolicies {
@@ -266,29 +310,32 @@ impl Manifest {
         let mut renames = Vec::with_capacity(raw.files.renames.len());
         for rename in raw.files.renames {
             if rename.from.trim().is_empty() || rename.to.trim().is_empty() {
-                return Err(fail(
+                errors.push(fail(
                     "[[files.renames]]",
                     "a rename needs a non-empty `from` and `to`".into(),
                 ));
+                continue;
             }
             if rename.from == rename.to {
-                return Err(fail(
+                errors.push(fail(
                     &rename.from,
                     format!("rename `from` and `to` are the same: `{}`", rename.from),
                 ));
+                continue;
             }
             if let Some(since) = rename
                 .since
                 .as_ref()
                 .filter(|v| **v > raw.blueprint.version)
             {
-                return Err(fail(
+                errors.push(fail(
                     &rename.from,
                     format!(
                         "rename of `{}` is `since` {since}, newer than this blueprint ({})",
                         rename.from, raw.blueprint.version
                     ),
                 ));
+                continue;
             }
             renames.push(Rename {
                 from: rename.from,
@@ -297,13 +344,14 @@ impl Manifest {
             });
         }
 
-        let declared = |name: &str| variables.iter().any(|v: &Variable| v.name == name);
+        let declared = |name: &str| declared_names.iter().any(|v| v == name);
         let mut migrations: Vec<Migration> = Vec::with_capacity(raw.migrations.len());
         for raw_migration in raw.migrations {
             let version = raw_migration.version;
             let header = "[[migrations]]";
+            let before = errors.len();
             if version > raw.blueprint.version {
-                return Err(fail(
+                errors.push(fail(
                     header,
                     format!(
                         "migration for version {version} is newer than this blueprint ({})",
@@ -313,7 +361,7 @@ impl Manifest {
             }
             for (old, new) in &raw_migration.rename {
                 if !declared(new) {
-                    return Err(fail(
+                    errors.push(fail(
                         header,
                         format!(
                             "migration {version} renames `{old}` to `{new}`, which is not a declared variable"
@@ -323,7 +371,7 @@ impl Manifest {
             }
             for target in raw_migration.set.keys() {
                 if !declared(target) {
-                    return Err(fail(
+                    errors.push(fail(
                         header,
                         format!(
                             "migration {version} sets `{target}`, which is not a declared variable"
@@ -331,11 +379,14 @@ impl Manifest {
                     ));
                 }
             }
-            if let Some(earlier) = migrations.iter().find(|m| m.version == version) {
-                return Err(fail(
+            if migrations.iter().any(|m| m.version == version) {
+                errors.push(fail(
                     header,
-                    format!("two [[migrations]] for version {}", earlier.version),
+                    format!("two [[migrations]] for version {version}"),
                 ));
+            }
+            if errors.len() > before {
+                continue;
             }
             migrations.push(Migration {
                 version,
@@ -349,10 +400,11 @@ impl Manifest {
         let mut tests = Vec::with_capacity(raw.tests.len());
         for set in raw.tests {
             if tests.iter().any(|t: &AnswerSet| t.name == set.name) {
-                return Err(fail(
+                errors.push(fail(
                     &set.name,
                     format!("two [[tests]] are named `{}`", set.name),
                 ));
+                continue;
             }
             tests.push(AnswerSet {
                 name: set.name,
@@ -360,6 +412,20 @@ impl Manifest {
             });
         }
 
+        let check = match raw.check {
+            Some(check) if check.command.trim().is_empty() => {
+                errors.push(fail("[check]", "`command` is empty".into()));
+                None
+            }
+            Some(check) => Some(Check {
+                command: check.command,
+            }),
+            None => None,
+        };
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(Manifest {
             name: raw.blueprint.name,
             description: raw.blueprint.description,
@@ -372,6 +438,8 @@ impl Manifest {
             renames,
             migrations,
             tests,
+            check,
+            upgrade_tests: raw.upgrade_tests,
         })
     }
 
@@ -390,6 +458,8 @@ impl Manifest {
             renames: Vec::new(),
             migrations: Vec::new(),
             tests: Vec::new(),
+            check: None,
+            upgrade_tests: Vec::new(),
         }
     }
 
@@ -597,6 +667,31 @@ mod tests {
             parse("[variables.ci]\ntype = \"choice\"\nchoices = [\"a\", \"b\"]\ndefault = \"c\"\n")
                 .unwrap_err();
         assert!(err.to_string().contains("must be one of a, b"), "{err}");
+    }
+
+    #[test]
+    fn parse_all_reports_every_problem() {
+        let text = format!(
+            "{HEADER}[variables.a]\ntype = \"choice\"\n[variables.b]\ntype = \"bool\"\nmin = 1\n[[files.include]]\npaths = [\"[\"]\nwhen = \"a\"\n"
+        );
+        let errors = Manifest::parse_all(&text, "blueprint.toml").unwrap_err();
+        let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(texts.len(), 3, "{texts:#?}");
+        assert!(texts[0].starts_with("blueprint.toml:4:"), "{texts:#?}");
+        assert!(texts[1].starts_with("blueprint.toml:6:"), "{texts:#?}");
+        assert!(texts[2].contains("invalid glob"), "{texts:#?}");
+    }
+
+    #[test]
+    fn check_command_and_reserved_upgrade_tests() {
+        let m = parse(
+            "[check]\ncommand = \"cargo check --locked\"\n[[upgrade_tests]]\nfrom = \"v1\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.check.unwrap().command, "cargo check --locked");
+        assert_eq!(m.upgrade_tests.len(), 1);
+        let err = parse("[check]\ncommand = \" \"\n").unwrap_err();
+        assert!(err.to_string().contains("`command` is empty"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its clap arguments and an `exec` that calls the library.
 
 mod add_event;
+mod blueprint;
 mod blueprints;
 mod check;
 mod diff;
@@ -31,6 +32,9 @@ identical in shape across every service a platform team starts.",
   svcgen update --dry-run                 What updating would do; `svcgen diff` shows it as a diff
   svcgen update --all services/ --commit  Update a fleet, one commit per service
   svcgen blueprints                       List the built-in blueprints and their variables
+  svcgen blueprint new acme-service       Start a blueprint of your own
+  svcgen blueprint lint ./acme-service    Check it (every problem, with file:line)
+  svcgen blueprint test ./acme-service    Compare its output with snapshots
 
 Exit codes: 0 success, 1 error, 2 bad command line; `update` 3 when conflicts are left to resolve,
 `check` 1 when behind and 2 on error."
@@ -56,6 +60,7 @@ pub enum Command {
     Check(check::CheckArgs),
     Diff(diff::DiffArgs),
     Blueprints(blueprints::BlueprintsArgs),
+    Blueprint(blueprint::BlueprintArgs),
 }
 
 /// Runs a command and returns the process exit code. `update` and `check` have codes of their
@@ -68,6 +73,7 @@ pub fn run(command: Command, ui: &Ui) -> u8 {
         Command::Check(args) => return check::exec(args, ui),
         Command::Diff(args) => diff::exec(args, ui),
         Command::Blueprints(args) => blueprints::exec(args, ui),
+        Command::Blueprint(args) => blueprint::exec(args, ui),
     };
     match result {
         Ok(()) => 0,
