@@ -1451,3 +1451,35 @@ fn s49_a_monorepo_fleet_gets_one_commit_per_service() {
             .contains("v2 pipeline")
     );
 }
+
+#[test]
+fn s50_commit_takes_only_the_update_never_what_you_had_staged() {
+    let svc = Service::new();
+    svc.write("scratch.txt", "work in progress\n");
+    let repo = git2::Repository::open(&svc.dir).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_path(Path::new("scratch.txt")).unwrap();
+    index.write().unwrap();
+    let out = svc.update(&["--to", "v2.0.0", "--commit", "--allow-dirty"]);
+    assert_code(&out, 0);
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let tree = head.tree().unwrap();
+    assert!(
+        tree.get_path(Path::new("scratch.txt")).is_err(),
+        "not committed"
+    );
+    assert!(tree.get_path(Path::new("src/added.rs")).is_ok());
+    assert!(
+        tree.get_path(Path::new("obsolete.txt")).is_err(),
+        "deleted in the commit"
+    );
+    let script = tree.get_path(Path::new("scripts/gen.sh")).unwrap();
+    assert_eq!(script.filemode(), 0o100755, "the mode change is committed");
+    // Still staged, and nothing else is left over.
+    let statuses = repo.statuses(None).unwrap();
+    let left: Vec<(String, git2::Status)> = statuses
+        .iter()
+        .map(|e| (e.path().unwrap().to_owned(), e.status()))
+        .collect();
+    assert_eq!(left, [("scratch.txt".to_owned(), git2::Status::INDEX_NEW)]);
+}

@@ -366,7 +366,7 @@ fn commit(dir: &Path, update: &Update) -> svcgen::Result<String> {
         env!("CARGO_PKG_VERSION"),
         counts(update)
     );
-    git_repo::commit_paths(dir, &written, &deleted, &message)
+    svcgen::update::commit::commit_paths(dir, &written, &deleted, &message)
 }
 
 fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
