@@ -941,6 +941,17 @@ fn s35_check_exit_codes_up_to_date_behind_and_error() {
         stdout(&out),
         "svc: blueprint upd 1.0.0 (current), 3.0.0 (available): behind; run `svcgen update`\n"
     );
+    let out = svc.run(&["check", "--format", "json"]);
+    assert_code(&out, 1);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            json["current"].as_str(),
+            json["available"].as_str(),
+            json["behind"].as_bool()
+        ),
+        (Some("1.0.0"), Some("3.0.0"), Some(true))
+    );
     assert_code(&svc.update(&[]), 0);
     svc.commit("Update");
     let out = svc.run(&["check"]);
@@ -1022,12 +1033,25 @@ fn s37_diff_prints_what_update_would_change_and_writes_nothing() {
     assert!(!diff.contains(".svcgen/base"), "{diff}");
     assert_eq!(snapshot(&svc.dir), before);
 
-    // The diff is exactly what update then does.
-    let patch = svc.tmp.path().join("update.patch");
-    std::fs::write(&patch, &diff).unwrap();
+    // The diff is what update then does: the same README comes out.
+    let new_readme: String = diff
+        .split("+++ b/README.md\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|line| !line.starts_with("diff --git") && !line.starts_with("--- "))
+        .filter(|line| line.starts_with('+'))
+        .map(|line| format!("{}\n", &line[1..]))
+        .collect();
     assert_code(&svc.update(&["--to", "v2.0.0"]), 0);
     let readme = svc.read("README.md");
     assert!(readme.contains("Deploy with the v2 pipeline.") && readme.contains("and Docker."));
+    for added in new_readme.lines() {
+        assert!(
+            readme.contains(added),
+            "{added:?} from the diff is in {readme}"
+        );
+    }
 }
 
 #[test]

@@ -268,3 +268,96 @@ pub fn plan_update(
 pub fn apply_update(dir: &Path, update: &Update) -> Result<()> {
     apply::apply_changes(dir, &update.changes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::SourceFile;
+    use crate::blueprint::source::BlueprintSource;
+    use crate::resolve::resolve_answers;
+
+    fn blueprint(version: &str, main: &str) -> Blueprint {
+        let file = |path: &str, text: &str| SourceFile {
+            path: path.to_owned(),
+            contents: text.as_bytes().to_vec(),
+            mode: Mode::Regular,
+        };
+        Blueprint::from_files(
+            "bp",
+            vec![
+                file(
+                    "blueprint.toml",
+                    &format!("[blueprint]\nname = \"bp\"\nversion = \"{version}\"\n"),
+                ),
+                file("template/main.txt", main),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// A replay that stands in for the events engine: appends one line per recorded event.
+    struct AppendLine;
+
+    impl EventReplay for AppendLine {
+        fn replay(&self, _: &Blueprint, record: &Record, mut tree: Tree) -> Result<Tree> {
+            let path = RelPath::new("main.txt").unwrap();
+            let mut file = tree.get(path.as_str()).unwrap().clone();
+            for event in &record.events {
+                file.contents
+                    .extend_from_slice(format!("event {}\n", event.name).as_bytes());
+            }
+            tree.insert(path, file);
+            Ok(tree)
+        }
+    }
+
+    #[test]
+    fn recorded_events_are_replayed_through_the_given_seam() {
+        let v1 = blueprint("1.0.0", "top\nmiddle\nbottom\n");
+        let answers =
+            resolve_answers(&v1.manifest, "bp", "svc", &GivenAnswers::default(), None).unwrap();
+        let mut record = Record::new(&v1, &BlueprintSource::Path("bp".into()), None, &answers);
+        record.events.push(crate::record::EventRecord {
+            name: "Shipped".into(),
+            role: crate::record::EventRole::Producer,
+            fields: vec![],
+            from: None,
+        });
+        // What `new` then `add-event` left: the event's line, in the files and in the base.
+        let made = AppendLine
+            .replay(&v1, &record, render(&v1, &answers).unwrap())
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut on_disk = made.clone();
+        record.add_to(&mut on_disk);
+        Base::from_tree(&made, |_| policy::Policy::Managed).add_to(&mut on_disk);
+        crate::apply::write_tree(&on_disk, dir.path()).unwrap();
+
+        let target = Target {
+            blueprint: blueprint("2.0.0", "TOP\nmiddle\nbottom\n"),
+            source: BlueprintSource::Path("bp".into()),
+            commit: None,
+            offline: false,
+        };
+        let update = plan_update(
+            dir.path(),
+            &record,
+            &target,
+            UpdateOptions {
+                overrides: &GivenAnswers::default(),
+                prompter: None,
+                replay: &AppendLine,
+            },
+        )
+        .unwrap();
+        apply_update(dir.path(), &update).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("main.txt")).unwrap(),
+            "TOP\nmiddle\nbottom\nevent Shipped\n",
+            "the blueprint's change lands, the replayed event stays, nothing conflicts"
+        );
+        assert_eq!(update.plan.files.len(), 1);
+        assert_eq!(update.plan.files[0].outcome, plan::Outcome::Updated);
+        assert_eq!(update.record.events, record.events);
+    }
+}
