@@ -1281,6 +1281,20 @@ fn s44_fleet_check_and_update_all() {
             .starts_with("Update alpha to blueprint upd 2.0.0")
     );
 
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = svcgen()
+        .args(["update", "--all"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("no services under"),
+        "{}",
+        stderr(&out)
+    );
+
     // A list file works as well as a folder; alpha and gamma are now up to date.
     let list = tmp.path().join("services.txt");
     std::fs::write(&list, "fleet/team/alpha\nfleet/team/gamma\n").unwrap();

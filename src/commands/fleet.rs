@@ -59,6 +59,12 @@ pub struct Fleet {
 impl Fleet {
     pub fn load(spec: &Path, to: Option<&str>, network: Network) -> svcgen::Result<Fleet> {
         let dirs = svcgen::update::fleet::find_services(spec)?;
+        if dirs.is_empty() {
+            return Err(svcgen::Error::Usage(format!(
+                "no services under {}: none of its folders has a .svcgen/record.toml",
+                spec.display()
+            )));
+        }
         let services: Vec<_> = dirs
             .into_iter()
             .map(|dir| {
