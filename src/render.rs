@@ -73,7 +73,6 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
     let verbatim = |file: &TemplateFile| {
         blueprint.manifest.copy_without_render.is_match(&file.path) || is_binary(&file.contents)
     };
-    let mut tera = template::new_tera();
     let sources: Vec<(&str, &str)> = selected
         .iter()
         .filter(|(file, _)| !verbatim(file))
@@ -82,11 +81,15 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             (file.path.as_str(), text)
         })
         .collect();
-    // Adding all at once lets templates `{% include %}` each other; a failure names the file.
-    for (path, source) in &sources {
-        tera.add_raw_template(path, source)
-            .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
-    }
+    let tera = blueprint.compiled.get_or_parse(&sources, || {
+        let mut tera = template::new_tera();
+        // Adding all at once lets templates `{% include %}` each other; a failure names the file.
+        for (path, source) in &sources {
+            tera.add_raw_template(path, source)
+                .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
+        }
+        Ok(tera)
+    })?;
 
     let mut tree = Tree::new();
     for (file, path) in selected {
@@ -271,6 +274,19 @@ copy_without_render = ["static/**"]
         assert_eq!(tree.get("bin/start.sh").unwrap().mode, Mode::Executable);
         assert_eq!(tree.get("src/my_svc.rs").unwrap().mode, Mode::Regular);
         assert_eq!(text(&tree, "win.bat"), "echo my-svc\r\nexit\r\n");
+    }
+
+    #[test]
+    fn parsed_templates_are_reused_across_renders() {
+        let bp = sample();
+        let defaults = answers(&bp, &[]);
+        let first = render(&bp, &defaults).unwrap();
+        assert_eq!(format!("{:?}", bp.compiled), "CompiledTemplates(1 sets)");
+        assert_eq!(render(&bp.clone(), &defaults).unwrap(), first);
+        assert_eq!(format!("{:?}", bp.compiled), "CompiledTemplates(1 sets)");
+        // Other answers that select other files parse their own set.
+        render(&bp, &answers(&bp, &["with_events=true"])).unwrap();
+        assert_eq!(format!("{:?}", bp.compiled), "CompiledTemplates(2 sets)");
     }
 
     #[test]
