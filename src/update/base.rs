@@ -106,8 +106,12 @@ impl Base {
         self.entries.get(path)
     }
 
+    /// Records `entry` for `path`. A path with a line break cannot be written in this
+    /// line-based file; such a file (which no real blueprint has) is left unmanaged.
     pub fn insert(&mut self, path: RelPath, entry: BaseEntry) {
-        self.entries.insert(path, entry);
+        if !path.as_str().contains(['\n', '\r']) {
+            self.entries.insert(path, entry);
+        }
     }
 
     pub fn remove(&mut self, path: &RelPath) -> Option<BaseEntry> {
@@ -435,6 +439,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("could escape"), "{err}");
+    }
+
+    #[test]
+    fn a_path_with_a_line_break_is_left_out_rather_than_corrupting_the_file() {
+        let mut base = base();
+        let odd = RelPath::new("a\nfile managed 644 x - b").unwrap();
+        base.insert(
+            odd.clone(),
+            BaseEntry::new(Policy::Managed, &entry(b"x\n", Mode::Regular)),
+        );
+        assert!(base.get(&odd).is_none());
+        let parsed = Base::parse(base.to_text().as_bytes(), Path::new("base")).unwrap();
+        assert_eq!(parsed, base);
     }
 
     #[test]
