@@ -1521,3 +1521,56 @@ fn s50_commit_takes_only_the_update_never_what_you_had_staged() {
         .collect();
     assert_eq!(left, [("scratch.txt".to_owned(), git2::Status::INDEX_NEW)]);
 }
+
+#[test]
+fn s51_a_service_that_follows_a_branch_updates_to_its_tip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = publish_blueprint(tmp.path(), &["v1"]);
+    let repo_dir = tmp.path().join("blueprint");
+    let repo = git2::Repository::open(&repo_dir).unwrap();
+    let branch = repo.head().unwrap().shorthand().unwrap().to_owned();
+    let dir = tmp.path().join("svc");
+    let svcgen = || {
+        let mut cmd = Command::cargo_bin("svcgen").unwrap();
+        cmd.env("NO_COLOR", "1")
+            .env("XDG_CACHE_HOME", tmp.path().join("cache"));
+        cmd
+    };
+    svcgen()
+        .args(["new", "svc", "--no-input", "--blueprint"])
+        .arg(format!("{url}#{branch}"))
+        .arg("--output")
+        .arg(&dir)
+        .assert()
+        .success();
+
+    // The platform team pushes version 2 to the branch, without a tag.
+    std::fs::remove_dir_all(repo_dir.join("template")).unwrap();
+    copy_dir(&fixture("v2"), &repo_dir);
+    commit_all(&repo_dir, "Blueprint 2, untagged");
+
+    let out = svcgen()
+        .args(["check", "--service"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_code(&out, 1);
+    assert!(
+        stdout(&out).contains("2.0.0 (available)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = svcgen()
+        .args(["update", "--no-input", "--service"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let record = std::fs::read_to_string(dir.join(".svcgen/record.toml")).unwrap();
+    assert!(
+        record.contains(&format!("#{branch}\"")),
+        "still follows the branch: {record}"
+    );
+    let tip = repo.head().unwrap().peel_to_commit().unwrap().id();
+    assert!(record.contains(&format!("commit = \"{tip}\"")), "{record}");
+}
