@@ -183,7 +183,12 @@ pub(crate) struct Reader<'a> {
 
 impl Reader<'_> {
     /// Returns the parsed value, or `default` when unset; records a problem when invalid.
-    pub(crate) fn parse<T>(&mut self, key: &str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> T
+    pub(crate) fn parse<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T
     where
         T: Clone,
     {
