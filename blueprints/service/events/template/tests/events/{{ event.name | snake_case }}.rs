@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use uuid::Uuid;
 
 use {{ name | snake_case }}::config::HttpConfig;
 use {{ name | snake_case }}::events::envelope::{Change, CloudEvent};
@@ -24,6 +25,8 @@ use {{ name | snake_case }}::events::{{ e }}::{{ E }} as Published;
 use crate::support::{broker, fresh_database};
 
 const SERVICE: &str = "{{ name }}";
+/// What consumers rely on.
+const CONTRACT: &str = include_str!("../../events/{{ E | kebab_case }}.v1.json");
 const COLLECTION: &str = "/v1/{{ rs_url }}";
 const REQUEST_ID: &str = "req-42";
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -137,7 +140,41 @@ async fn create_update_and_delete_each_publish_one_event_with_a_newer_version() 
 {%- endif %}
 {%- endfor %}
 }
+
+#[test]
+fn the_contract_describes_the_event_as_published() {
+    let contract: Value = serde_json::from_str(CONTRACT).expect("the contract is JSON");
+    assert_eq!(
+        contract["properties"]["type"]["const"],
+        Published::EVENT_TYPE
+    );
+    let event = Published {
+        id: Uuid::new_v4(),
+        version: 1,
+        change: Change::Created,
+{%- for field in event.fields %}
+        {{ field.name }}: {{ field.example }},
+{%- endfor %}
+    };
+    let data = serde_json::to_value(&event).expect("JSON");
+    let mut published: Vec<&str> = data
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut required: Vec<&str> = contract["properties"]["data"]["required"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|name| name.as_str().expect("a name"))
+        .collect();
+    published.sort_unstable();
+    required.sort_unstable();
+    assert_eq!(published, required);
+}
 {%- elif event.role == "producer" -%}
+use serde_json::Value;
 use uuid::Uuid;
 
 use {{ name | snake_case }}::events::envelope::{Change, CloudEvent};
@@ -151,6 +188,8 @@ use {{ name | snake_case }}::events::{{ e }}::{{ E }} as Published;
 use crate::support::{broker, fresh_database};
 
 const SERVICE: &str = "{{ name }}";
+/// What consumers rely on.
+const CONTRACT: &str = include_str!("../../events/{{ E | kebab_case }}.v1.json");
 
 #[tokio::test]
 async fn an_enqueued_event_is_published_as_it_was() {
@@ -179,6 +218,39 @@ async fn an_enqueued_event_is_published_as_it_was() {
         serde_json::from_slice(&messages[0].payload).expect("the event");
     assert_eq!(published.event_type, Published::EVENT_TYPE);
     assert_eq!(published.data, event);
+}
+
+#[test]
+fn the_contract_describes_the_event_as_published() {
+    let contract: Value = serde_json::from_str(CONTRACT).expect("the contract is JSON");
+    assert_eq!(
+        contract["properties"]["type"]["const"],
+        Published::EVENT_TYPE
+    );
+    let event = Published {
+        id: Uuid::new_v4(),
+        version: 1,
+        change: Change::Created,
+{%- for field in event.fields %}
+        {{ field.name }}: {{ field.example }},
+{%- endfor %}
+    };
+    let data = serde_json::to_value(&event).expect("JSON");
+    let mut published: Vec<&str> = data
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut required: Vec<&str> = contract["properties"]["data"]["required"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|name| name.as_str().expect("a name"))
+        .collect();
+    published.sort_unstable();
+    required.sort_unstable();
+    assert_eq!(published, required);
 }
 {%- else -%}
 use std::time::Duration;
