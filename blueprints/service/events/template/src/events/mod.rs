@@ -25,6 +25,8 @@ pub struct Events {
 /// Connects to NATS (in the background: the service starts, and reports not-ready, while NATS
 /// is down) and starts the event tasks. Fails only on a malformed `NATS_URL`.
 pub async fn start(config: &EventsConfig, pool: &PgPool) -> Result<Events, nats::ConnectError> {
+    // The tasks record metrics from their first round: install the recorder before them.
+    crate::http::metrics::handle();
     let broker = nats::connect(config).await?;
     let jetstream = broker.jetstream();
     let (stop, stopped) = watch::channel(false);
