@@ -15,6 +15,9 @@ use tokio::task::JoinSet;
 use self::config::EventsConfig;
 use self::nats::Broker;
 
+/// How long stopping waits for messages still buffered for NATS.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The event tasks running beside the HTTP server: the outbox relay and the consumers.
 pub struct Events {
     broker: Broker,
@@ -53,8 +56,10 @@ impl Events {
                 tracing::error!(error = %err, "event task failed");
             }
         }
-        if let Err(err) = self.broker.client().flush().await {
-            tracing::warn!(error = %err, "could not flush the NATS connection");
+        // Bounded: with NATS down, a flush would wait for it.
+        let flushed = tokio::time::timeout(FLUSH_TIMEOUT, self.broker.client().flush()).await;
+        if !matches!(flushed, Ok(Ok(()))) {
+            tracing::warn!("could not flush the NATS connection");
         }
         tracing::info!("event tasks stopped");
     }

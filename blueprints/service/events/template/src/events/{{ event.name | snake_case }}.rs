@@ -4,6 +4,10 @@
 {%- set R = resource | pascal_case -%}
 {%- set bound = event.role == "producer" and example_resource and event.aggregate == r -%}
 {%- set event_type = event.from ~ "." ~ e ~ ".v" ~ event.version -%}
+{#- What the event is about; an event of this service that is not about the example resource
+    may come without one: then it is its own aggregate. -#}
+{%- set aggregate = event.aggregate -%}
+{%- if not aggregate %}{% set aggregate = e %}{% endif -%}
 {%- if event.role == "producer" -%}
 //! `{{ E }}`: published by this service{% if bound %} whenever a {{ r | replace(from="_", to=" ") }} is created, updated or
 //! deleted (`db::{{ resource_plural | snake_case }}` emits it in the same transaction){% endif %}.
@@ -29,9 +33,9 @@ use crate::domain::{{ r }}::{{ R }};
 /// The event's `data`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct {{ E }} {
-    /// The {{ event.aggregate | replace(from="_", to=" ") }}'s id (also the CloudEvents `subject`).
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s id (also the CloudEvents `subject`).
     pub id: Uuid,
-    /// The {{ event.aggregate | replace(from="_", to=" ") }}'s version after the change; consumers keep the newest.
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s version after the change; consumers keep the newest.
     pub version: i64,
     pub change: Change,
 {%- for field in event.fields %}
@@ -41,7 +45,7 @@ pub struct {{ E }} {
 
 impl Event for {{ E }} {
     const EVENT_TYPE: &'static str = "{{ event_type }}";
-    const AGGREGATE_TYPE: &'static str = "{{ event.aggregate }}";
+    const AGGREGATE_TYPE: &'static str = "{{ aggregate }}";
 
     fn aggregate_id(&self) -> String {
         self.id.to_string()
@@ -94,7 +98,7 @@ pub async fn emit(
 //! in the {{ event.from }} repository).
 //!
 //! [`Consume::apply`] below is yours: the generated one keeps a local copy of each
-//! {{ event.aggregate | replace(from="_", to=" ") }} in `{{ event.aggregate }}_copy`. Whatever it does, it runs in the transaction
+//! {{ aggregate | replace(from="_", to=" ") }} in `{{ aggregate }}_copy`. Whatever it does, it runs in the transaction
 //! that records the event as handled, so it happens once per event.
 
 use serde::{Deserialize, Serialize};
@@ -107,9 +111,9 @@ use super::envelope::{Change, CloudEvent};
 /// The event's `data`. Fields the producer adds later are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct {{ E }} {
-    /// The {{ event.aggregate | replace(from="_", to=" ") }}'s id.
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s id.
     pub id: Uuid,
-    /// The {{ event.aggregate | replace(from="_", to=" ") }}'s version after the change.
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s version after the change.
     pub version: i64,
     pub change: Change,
 {%- for field in event.fields %}
@@ -130,14 +134,14 @@ impl Consume for {{ E }} {
     ) -> Result<Outcome, HandlerError> {
         let data = &event.data;
         let result = sqlx::query(
-            "insert into {{ event.aggregate }}_copy \
+            "insert into {{ aggregate }}_copy \
              (id, version, deleted, {% for field in event.fields %}{{ field.name }}, {% endfor %}changed_at) \
              values ($1, $2, $3, {% for field in event.fields %}${{ loop.index + 3 }}, {% endfor %}${{ event.fields | length + 4 }}) \
              on conflict (id) do update set \
              version = excluded.version, deleted = excluded.deleted, \
              {% for field in event.fields %}{{ field.name }} = excluded.{{ field.name }}, {% endfor %}\
              changed_at = excluded.changed_at, updated_at = now() \
-             where {{ event.aggregate }}_copy.version < excluded.version",
+             where {{ aggregate }}_copy.version < excluded.version",
         )
         .bind(data.id)
         .bind(data.version)
