@@ -16,7 +16,8 @@ export CARGO_TARGET_DIR="$cache/target-generated"
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-  [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null
+  # shellcheck disable=SC2086 # several pids, space-separated
+  [ -n "$server_pid" ] && kill -9 $server_pid 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -106,6 +107,90 @@ check_variant() {
   bash "$here/lint-service.sh" "$dir" "$work/$name.openapi.json"
 }
 
+# wait_until DESCRIPTION COMMAND...: retries COMMAND for up to 15 s.
+wait_until() {
+  local what=$1; shift
+  for _ in $(seq 1 150); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for $what"
+}
+
+# Events: a producer (outbox + relay) and a consumer made with `svcgen add-event`, checked like
+# the variants above, then run together: a product created over HTTP in one must reach the
+# other's local copy through NATS.
+check_events() {
+  echo "--- events (shop publishes ProductChanged, storefront consumes it)"
+  local shop="$work/shop" storefront="$work/storefront"
+  "$svcgen" new shop --no-input --output "$shop" --set resource=product
+  "$svcgen" add-event ProductChanged --service "$shop" \
+    --field name:string --field description:text --field price:cents
+  "$svcgen" new storefront --no-input --output "$storefront" --set example_resource=false
+  "$svcgen" add-event ProductChanged --service "$storefront" --consume --from shop \
+    --schema "$shop/events/product-changed.v1.json"
+  # Running it again changes nothing.
+  "$svcgen" add-event ProductChanged --service "$storefront" --consume --from shop \
+    --schema "$shop/events/product-changed.v1.json" --allow-dirty
+  for dir in "$shop" "$storefront"; do
+    (cd "$dir" && cargo build --locked && cargo fmt --check \
+      && cargo clippy --all-targets --locked -- -D warnings && cargo test --locked)
+  done
+
+  local pids=() name
+  # One namespace for every CI run: streams are reused, not piled up, on the machine's NATS.
+  export APP_ENV=production APP_HOST=127.0.0.1 SHUTDOWN_DRAIN_SECS=1 \
+    NATS_URL=nats://127.0.0.1:4222 EVENTS_NAMESPACE=svcgen_ci OUTBOX_SWEEP_MILLIS=200
+  declare -A ports
+  for name in shop storefront; do
+    local db="svcgen_ci_$name"
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" -c "create database $db" >/dev/null
+    ports[$name]=$(free_port)
+    APP_PORT=${ports[$name]} DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" \
+      "$CARGO_TARGET_DIR/debug/$name" migrate
+    APP_PORT=${ports[$name]} DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" \
+      "$CARGO_TARGET_DIR/debug/$name" serve >"$work/$name.log" 2>&1 &
+    pids+=($!)
+  done
+  server_pid="${pids[*]}"
+  for name in shop storefront; do
+    port=${ports[$name]}
+    wait_until "$name to be ready (NATS and PostgreSQL)" curl -fsS "http://127.0.0.1:$port/readyz"
+  done
+
+  port=${ports[shop]}
+  expect 201 POST /v1/products '{"name":"lamp","description":"bright"}'
+  local id
+  id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/body")
+  # Fails (division by zero) until the row is there.
+  wait_until "the event to reach storefront" psql -h 127.0.0.1 -U postgres -d svcgen_ci_storefront -tA \
+    -c "select 1/(count(*))::int from product_copy where id = '$id' and name = 'lamp' and version = 1"
+  expect 204 DELETE "/v1/products/$id"
+  wait_until "the deletion to reach storefront" psql -h 127.0.0.1 -U postgres -d svcgen_ci_storefront -tA \
+    -c "select 1/(count(*))::int from product_copy where id = '$id' and deleted and version = 2"
+  expect 200 GET /metrics
+  grep -q '^outbox_published_total 2' "$work/body" || fail "shop metrics: $(grep outbox "$work/body")"
+  port=${ports[storefront]}
+  expect 200 GET /metrics
+  grep -q 'events_consumed_total{event="product_changed",outcome="applied"} 2' "$work/body" \
+    || fail "storefront metrics: $(grep events_ "$work/body")"
+
+  kill -TERM "${pids[@]}"
+  for pid in "${pids[@]}"; do wait "$pid" || fail "an events service exited non-zero after SIGTERM"; done
+  server_pid=
+  grep -q 'outbox relay stopped' "$work/shop.log" || fail "shop: the relay did not stop cleanly"
+  grep -q 'consumer stopped' "$work/storefront.log" || fail "storefront: the consumer did not stop cleanly"
+  if grep -q 'nats://' "$work/shop.log" "$work/storefront.log"; then fail "NATS URL leaked into logs"; fi
+  unset APP_ENV APP_HOST SHUTDOWN_DRAIN_SECS NATS_URL EVENTS_NAMESPACE OUTBOX_SWEEP_MILLIS
+  for name in shop storefront; do
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists svcgen_ci_$name" >/dev/null
+  done
+
+  bash "$here/lint-service.sh" "$shop"
+  bash "$here/lint-service.sh" "$storefront"
+}
+
 example_resource=true check_variant catalog
 example_resource=false check_variant inventory --set example_resource=false --set ci=gitlab
+check_events
 echo "generated services: all checks passed"

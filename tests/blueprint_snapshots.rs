@@ -56,3 +56,99 @@ fn every_builtin_blueprint_matches_its_snapshots() {
         failures.join("\n")
     );
 }
+
+/// What `svcgen add-event` adds to a service of the built-in `service` blueprint: new files in
+/// full, changed ones as unified diffs against the plain render.
+fn describe_changes(before: &Tree, after: &Tree) -> String {
+    let mut out = String::new();
+    for (path, entry) in after.iter() {
+        let new = String::from_utf8_lossy(&entry.contents);
+        match before.get(path.as_str()) {
+            None => {
+                out.push_str(&format!("==== {path} (new, mode {})\n{new}", entry.mode));
+                if !new.ends_with('\n') {
+                    out.push_str("\n<no newline at end of file>\n");
+                }
+            }
+            Some(old) if old.contents != entry.contents => {
+                let old = String::from_utf8_lossy(&old.contents);
+                let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
+                out.push_str(&format!("==== {path} (changed)\n"));
+                out.push_str(&diff.unified_diff().context_radius(2).to_string());
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_service_blueprints_events_part_matches_its_snapshots() {
+    use svcgen::blueprint::source::BlueprintSource;
+    use svcgen::record::{EventRecord, EventRole, Record};
+
+    let blueprint = builtin::load("service").unwrap();
+    let cases = [
+        (
+            "defaults",
+            vec![
+                ("ItemChanged", EventRole::Producer, None),
+                ("ProductChanged", EventRole::Consumer, Some("product")),
+            ],
+        ),
+        (
+            "no-resource-gitlab",
+            vec![("OrderPlaced", EventRole::Producer, None)],
+        ),
+    ];
+    for (set_name, events) in cases {
+        let set = blueprint
+            .manifest
+            .tests
+            .iter()
+            .find(|set| set.name == set_name)
+            .unwrap_or_else(|| panic!("answer set {set_name}"));
+        let given = GivenAnswers::from_values(set.answers.clone());
+        let answers = resolve_answers(
+            &blueprint.manifest,
+            &blueprint.manifest_path(),
+            "catalog",
+            &given,
+            None,
+        )
+        .unwrap();
+        let plain = render(&blueprint, &answers).unwrap();
+        let mut record = Record::new(
+            &blueprint,
+            &BlueprintSource::Builtin("service".into()),
+            None,
+            &answers,
+        );
+        let mut base = plain.clone();
+        record.add_to(&mut base);
+        record.events = events
+            .iter()
+            .map(|(name, role, from)| EventRecord {
+                name: (*name).to_owned(),
+                role: *role,
+                fields: vec!["name:string".into(), "price:cents".into()],
+                from: from.map(str::to_owned),
+            })
+            .collect();
+        let evented = svcgen::events::replay(&blueprint, &record, base.clone())
+            .unwrap_or_else(|err| panic!("{set_name}: {err}"));
+        let summary = events
+            .iter()
+            .map(|(name, role, _)| format!("{name} ({role:?})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("service blueprint, answer set `{set_name}`, add-event: {summary}"),
+        }, {
+            insta::assert_snapshot!(format!("service-events__{set_name}"), describe_changes(&base, &evented));
+        });
+    }
+}

@@ -35,6 +35,7 @@ pub struct Config {
     pub app_env: AppEnv,
     pub http: HttpConfig,
     pub database: DatabaseConfig,
+    // svcgen:anchor config-fields
 }
 
 #[derive(Debug, Clone)]
@@ -75,6 +76,7 @@ impl fmt::Debug for Config {
             .field("app_env", &self.app_env)
             .field("http", &self.http)
             .field("database", &self.database)
+            // svcgen:anchor config-debug
             .finish()
     }
 }
@@ -141,6 +143,8 @@ impl Config {
             },
         };
 
+        // svcgen:anchor config-read
+
         match (connect_options, reader.problems.is_empty()) {
             (Some(connect_options), true) => Ok(Self {
                 app_env,
@@ -155,6 +159,7 @@ impl Config {
                     max_connections: u32::try_from(max_connections).unwrap_or(u32::MAX),
                     acquire_timeout: Duration::from_secs(acquire_timeout),
                 },
+                // svcgen:anchor config-init
             }),
             _ => Err(ConfigError {
                 problems: reader.problems,
@@ -163,21 +168,27 @@ impl Config {
     }
 }
 
-fn positive_integer(value: &str) -> Result<u64, String> {
+pub(crate) fn positive_integer(value: &str) -> Result<u64, String> {
     match value.parse::<u64>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err("expected a positive integer".to_owned()),
     }
 }
 
-struct Reader<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
-    problems: Vec<String>,
+/// Collects every problem while reading; shared with other modules' settings (`events`).
+pub(crate) struct Reader<'a> {
+    pub(crate) lookup: &'a dyn Fn(&str) -> Option<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 impl Reader<'_> {
     /// Returns the parsed value, or `default` when unset; records a problem when invalid.
-    fn parse<T>(&mut self, key: &str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> T
+    pub(crate) fn parse<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T
     where
         T: Clone,
     {

@@ -9,6 +9,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod server;
 pub mod telemetry;
+// svcgen:anchor modules
 
 use axum::Router;
 

@@ -26,6 +26,7 @@ enum Command {
         #[arg(long, env = "APP_PORT", default_value_t = {{ port }})]
         port: u16,
     },
+    // svcgen:anchor commands
 }
 
 #[tokio::main]
@@ -63,6 +64,7 @@ async fn main() -> ExitCode {
             .await
             .map_err(|err| err.to_string()),
         Command::Healthcheck { .. } => Ok(()),
+        // svcgen:anchor command-run
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +80,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Serve => "serve",
         Command::Migrate => "migrate",
         Command::Healthcheck { .. } => "healthcheck",
+        // svcgen:anchor command-names
     }
 }
 

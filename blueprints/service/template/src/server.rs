@@ -72,7 +72,9 @@ impl Server {
 /// `serve`: runs the service until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> io::Result<()> {
     let pool = db::connect_lazy(&config.database);
-    let server = Server::bind(&config.http, AppState::new(pool.clone())).await?;
+    let state = AppState::new(pool.clone());
+    // svcgen:anchor serve-start
+    let server = Server::bind(&config.http, state).await?;
     tracing::info!(
         addr = %server.local_addr()?,
         db_host = config.database.connect_options.get_host(),
@@ -80,6 +82,7 @@ pub async fn run(config: Config) -> io::Result<()> {
         "listening",
     );
     server.run_until(lifecycle::shutdown_signal()).await?;
+    // svcgen:anchor serve-stop
     pool.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -40,14 +40,14 @@ pub async fn livez() -> Json<HealthStatus> {
     Json(HealthStatus { status: "ok" })
 }
 
-/// The service can take traffic: the database answers and shutdown has not begun.
+/// The service can take traffic: its dependencies answer and shutdown has not begun.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "operations",
     responses(
         (status = 200, description = "Ready for traffic", body = HealthStatus),
-        (status = 503, description = "Draining for shutdown, or the database is unreachable",
+        (status = 503, description = "Draining for shutdown, or a dependency (such as the database) is unreachable",
             body = super::problem::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -55,6 +55,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>,
     if state.readiness.is_draining() {
         return Err(ApiError::Unavailable("shutting down"));
     }
+    // svcgen:anchor readiness-checks
     match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, db::ping(&state.db)).await {
         Ok(Ok(())) => Ok(Json(HealthStatus { status: "ok" })),
         Ok(Err(err)) => {

@@ -53,6 +53,7 @@ pub fn apply(router: Router, config: &HttpConfig) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO)),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
+            // svcgen:anchor layers
             .layer(axum::middleware::from_fn(metrics::track))
             .layer(axum::middleware::map_response(problem::ensure_problem_body))
             .layer(CatchPanicLayer::custom(problem::from_panic))

@@ -31,6 +31,7 @@ use problem::Problem;
 pub struct AppState {
     pub db: PgPool,
     pub readiness: Readiness,
+    // svcgen:anchor state-fields
 }
 
 impl AppState {
@@ -38,8 +39,10 @@ impl AppState {
         Self {
             db,
             readiness: Readiness::default(),
+            // svcgen:anchor state-init
         }
     }
+    // svcgen:anchor state-methods
 }
 
 /// All routes, without middleware: the API (documented in the OpenAPI

@@ -1,0 +1,162 @@
+{%- set E = event.name -%}
+{%- set e = event.name | snake_case -%}
+{%- set r = resource | snake_case -%}
+{%- set R = resource | pascal_case -%}
+{%- set bound = event.role == "producer" and example_resource and event.aggregate == r -%}
+{%- set event_type = event.from ~ "." ~ e ~ ".v" ~ event.version -%}
+{#- What the event is about; an event of this service that is not about the example resource
+    may come without one: then it is its own aggregate. -#}
+{%- set aggregate = event.aggregate -%}
+{%- if not aggregate %}{% set aggregate = e %}{% endif -%}
+{%- if event.role == "producer" -%}
+//! `{{ E }}`: published by this service{% if bound %} whenever a {{ r | replace(from="_", to=" ") }} is created, updated or
+//! deleted (`db::{{ resource_plural | snake_case }}` emits it in the same transaction){% endif %}.
+//!
+//! Consumers rely on its contract, `events/{{ E | kebab_case }}.v1.json`: change the fields only by
+//! adding a new event (`{{ E }}V2`), never in place.
+
+use serde::{Deserialize, Serialize};
+{%- if bound %}
+use sqlx::{Postgres, Transaction};
+{%- endif %}
+use uuid::Uuid;
+
+use super::envelope::Change;
+{%- if bound %}
+use super::outbox;
+{%- endif %}
+use super::outbox::Event;
+{%- if bound %}
+use crate::domain::{{ r }}::{{ R }};
+{%- endif %}
+
+/// The event's `data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct {{ E }} {
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s id (also the CloudEvents `subject`).
+    pub id: Uuid,
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s version after the change; consumers keep the newest.
+    pub version: i64,
+    pub change: Change,
+{%- for field in event.fields %}
+    pub {{ field.name }}: {{ field.rust }},
+{%- endfor %}
+}
+
+impl Event for {{ E }} {
+    const EVENT_TYPE: &'static str = "{{ event_type }}";
+    const AGGREGATE_TYPE: &'static str = "{{ aggregate }}";
+
+    fn aggregate_id(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn aggregate_version(&self) -> i64 {
+        self.version
+    }
+}
+{%- if bound %}
+
+impl {{ E }} {
+    /// The event for `change`, from the {{ r | replace(from="_", to=" ") }} as the change left it (for a deletion: as it was).
+    pub fn new({{ r }}: &{{ R }}, change: Change) -> Self {
+        Self {
+            id: {{ r }}.id,
+            // A deletion comes after the last update, so it gets the next version.
+            version: match change {
+                Change::Deleted => {{ r }}.version + 1,
+                Change::Created | Change::Updated => {{ r }}.version,
+            },
+            change,
+{%- for field in event.fields %}
+{%- if field.name == "name" and field.rust == "String" %}
+            name: {{ r }}.name.clone(),
+{%- elif field.name == "description" and field.rust == "String" %}
+            description: {{ r }}.description.clone().unwrap_or_default(),
+{%- else %}
+            // Not a field of `{{ R }}`: set it from where it lives (add the column first).
+            {{ field.name }}: Default::default(),
+{%- endif %}
+{%- endfor %}
+        }
+    }
+}
+
+/// Records the event in `tx`'s outbox: it is published if and only if `tx` commits.
+pub async fn emit(
+    tx: &mut Transaction<'_, Postgres>,
+    {{ r }}: &{{ R }},
+    change: Change,
+) -> sqlx::Result<()> {
+    outbox::enqueue(tx, &{{ E }}::new({{ r }}, change))
+        .await
+        .map(drop)
+}
+{%- endif %}
+{% else -%}
+//! `{{ E }}`: consumed from `{{ event.from }}` (its contract is `events/{{ E | kebab_case }}.v1.json`
+//! in the {{ event.from }} repository).
+//!
+//! [`Consume::apply`] below is yours: the generated one keeps a local copy of each
+//! {{ aggregate | replace(from="_", to=" ") }} in `{{ aggregate }}_copy`. Whatever it does, it runs in the transaction
+//! that records the event as handled, so it happens once per event.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Postgres, Transaction};
+use uuid::Uuid;
+
+use super::consumer::{Consume, HandlerError, Outcome};
+use super::envelope::{Change, CloudEvent};
+
+/// The event's `data`. Fields the producer adds later are ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct {{ E }} {
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s id.
+    pub id: Uuid,
+    /// The {{ aggregate | replace(from="_", to=" ") }}'s version after the change.
+    pub version: i64,
+    pub change: Change,
+{%- for field in event.fields %}
+    pub {{ field.name }}: {{ field.rust }},
+{%- endfor %}
+}
+
+impl Consume for {{ E }} {
+    const PRODUCER: &'static str = "{{ event.from }}";
+    const EVENT_TYPE: &'static str = "{{ event_type }}";
+    const NAME: &'static str = "{{ e }}";
+
+    /// Upserts the copy unless it already holds this version or a newer one; a deletion keeps
+    /// the row, marked `deleted`, so a late older event cannot bring it back.
+    async fn apply(
+        tx: &mut Transaction<'_, Postgres>,
+        event: &CloudEvent<Self>,
+    ) -> Result<Outcome, HandlerError> {
+        let data = &event.data;
+        let result = sqlx::query(
+            "insert into {{ aggregate }}_copy \
+             (id, version, deleted, {% for field in event.fields %}{{ field.name }}, {% endfor %}changed_at) \
+             values ($1, $2, $3, {% for field in event.fields %}${{ loop.index + 3 }}, {% endfor %}${{ event.fields | length + 4 }}) \
+             on conflict (id) do update set \
+             version = excluded.version, deleted = excluded.deleted, \
+             {% for field in event.fields %}{{ field.name }} = excluded.{{ field.name }}, {% endfor %}\
+             changed_at = excluded.changed_at, updated_at = now() \
+             where {{ aggregate }}_copy.version < excluded.version",
+        )
+        .bind(data.id)
+        .bind(data.version)
+        .bind(data.change == Change::Deleted)
+{%- for field in event.fields %}
+        .bind({% if not field.copy %}&{% endif %}data.{{ field.name }})
+{%- endfor %}
+        .bind(event.time)
+        .execute(&mut **tx)
+        .await?;
+        Ok(if result.rows_affected() == 1 {
+            Outcome::Applied
+        } else {
+            Outcome::Stale
+        })
+    }
+}
+{% endif -%}
