@@ -9,10 +9,14 @@
 
 use std::path::Path;
 
+use svcgen::answers::GivenAnswers;
 use svcgen::blueprint::Blueprint;
 use svcgen::blueprint::builtin;
 use svcgen::blueprint::source::read_dir;
 use svcgen::kit::suite::{self, Outcome};
+use svcgen::render::render;
+use svcgen::resolve::resolve_answers;
+use svcgen::tree::Tree;
 
 #[test]
 fn every_builtin_blueprint_matches_its_snapshots() {
