@@ -13,7 +13,7 @@ once; a second application would have needed a second inbox row).
 The machine's own NATS on 4222 is never touched: this script runs `nats-server -js` on a free
 port with its own store directory.
 
-usage: events_e2e.py --producer BIN --consumer BIN --resource-path /v1/products
+usage (from .ci/check-generated.sh): events_e2e.py --producer BIN --consumer BIN --resource-path /v1/products
                      --producer-state-sql SQL --consumer-state-sql SQL
                      --outbox-ids-sql SQL --inbox-ids-sql SQL [--changes 1000] [--aggregates 50]
 """
