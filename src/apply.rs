@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::tree::Tree;
+use crate::tree::{FileEntry, RelPath, Tree};
 
 /// Fails unless `dest` is absent or an empty directory. Called before any question is asked, so
 /// nobody answers ten prompts to be told the folder is taken.
@@ -82,6 +82,88 @@ pub fn write_tree(tree: &Tree, root: &Path) -> Result<()> {
         set_file_mode(&target, entry.mode.unix())?;
     }
     Ok(())
+}
+
+/// A file to put in place inside an existing repository: the new contents, and what was there
+/// before (`None`: nothing), which is what an interrupted change is rolled back to.
+pub struct Replacement<'a> {
+    pub path: &'a RelPath,
+    pub before: Option<&'a FileEntry>,
+    pub after: &'a FileEntry,
+}
+
+/// Changes files of an existing repository all or nothing: every new version is first written to
+/// a temporary file beside its target, and only when all are written are they renamed into place
+/// (a rename within a folder is atomic). Should a rename fail, the ones already done are undone.
+pub fn replace_files(root: &Path, replacements: &[Replacement<'_>]) -> Result<()> {
+    let mut created_dirs = Vec::new();
+    let mut staged = Vec::with_capacity(replacements.len());
+    let stage_all = (|| {
+        for replacement in replacements {
+            let target = root.join(replacement.path.to_path_buf());
+            let dir = target
+                .parent()
+                .expect("a joined relative path has a parent");
+            if let Some(first) = create_missing_dirs(dir)? {
+                created_dirs.push(first);
+            }
+            staged.push((stage(dir, replacement.after)?, target));
+        }
+        Ok(())
+    })();
+    if let Err(err) = stage_all {
+        drop(staged);
+        remove_dirs(&created_dirs);
+        return Err(err);
+    }
+
+    let mut done = 0;
+    let mut failure = None;
+    for (temp, target) in staged {
+        match temp.persist(&target) {
+            Ok(_) => done += 1,
+            Err(err) => {
+                failure = Some(Error::io(&target, err.error));
+                break;
+            }
+        }
+    }
+    let Some(err) = failure else {
+        return Ok(());
+    };
+    for replacement in replacements[..done].iter().rev() {
+        let target = root.join(replacement.path.to_path_buf());
+        let _ = match replacement.before {
+            Some(before) => stage(target.parent().expect("has a parent"), before)
+                .and_then(|temp| {
+                    temp.persist(&target)
+                        .map_err(|e| Error::io(&target, e.error))
+                })
+                .map(drop),
+            None => fs::remove_file(&target).map_err(|e| Error::io(&target, e)),
+        };
+    }
+    remove_dirs(&created_dirs);
+    Err(err)
+}
+
+fn stage(dir: &Path, entry: &FileEntry) -> Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".svcgen-tmp-")
+        .tempfile_in(dir)
+        .map_err(|err| Error::io(dir, err))?;
+    temp.write_all(&entry.contents)
+        .and_then(|()| temp.flush())
+        .map_err(|err| Error::io(temp.path(), err))?;
+    set_file_mode(temp.path(), entry.mode.unix())?;
+    Ok(temp)
+}
+
+fn remove_dirs(dirs: &[PathBuf]) {
+    for dir in dirs.iter().rev() {
+        let _ = fs::remove_dir_all(dir);
+    }
 }
 
 /// Creates `dir` and its missing ancestors; returns the outermost one created, to undo on error.
@@ -168,6 +250,92 @@ mod tests {
             fs::read_to_string(base.path().join("keep.txt")).unwrap(),
             "mine"
         );
+    }
+
+    #[test]
+    fn replace_files_writes_every_file_with_its_mode() {
+        let root = tempfile::tempdir().unwrap();
+        fs::write(root.path().join("old.txt"), "before").unwrap();
+        let old = RelPath::new("old.txt").unwrap();
+        let new = RelPath::new("deep/new.sh").unwrap();
+        let before = FileEntry {
+            contents: b"before".to_vec(),
+            mode: Mode::Regular,
+        };
+        let after_old = FileEntry {
+            contents: b"after".to_vec(),
+            mode: Mode::Regular,
+        };
+        let after_new = FileEntry {
+            contents: b"#!/bin/sh\n".to_vec(),
+            mode: Mode::Executable,
+        };
+        replace_files(
+            root.path(),
+            &[
+                Replacement {
+                    path: &old,
+                    before: Some(&before),
+                    after: &after_old,
+                },
+                Replacement {
+                    path: &new,
+                    before: None,
+                    after: &after_new,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(fs::read(root.path().join("old.txt")).unwrap(), b"after");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(root.path().join("deep/new.sh"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o755);
+        }
+        let names: Vec<_> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no staging files left: {names:?}");
+    }
+
+    #[test]
+    fn replace_files_changes_nothing_when_a_file_cannot_be_staged() {
+        let root = tempfile::tempdir().unwrap();
+        fs::write(root.path().join("a.txt"), "mine").unwrap();
+        // `blocker` is a file, so nothing can be staged under `blocker/`.
+        fs::write(root.path().join("blocker"), "x").unwrap();
+        let a = RelPath::new("a.txt").unwrap();
+        let bad = RelPath::new("blocker/b.txt").unwrap();
+        let entry = FileEntry {
+            contents: b"theirs".to_vec(),
+            mode: Mode::Regular,
+        };
+        let err = replace_files(
+            root.path(),
+            &[
+                Replacement {
+                    path: &a,
+                    before: None,
+                    after: &entry,
+                },
+                Replacement {
+                    path: &bad,
+                    before: None,
+                    after: &entry,
+                },
+            ],
+        );
+        assert!(err.is_err());
+        assert_eq!(
+            fs::read_to_string(root.path().join("a.txt")).unwrap(),
+            "mine"
+        );
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 2);
     }
 
     #[test]

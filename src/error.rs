@@ -94,6 +94,53 @@ pub enum Error {
 
     #[error("prompt failed: {0}")]
     Prompt(String),
+
+    #[error("invalid event name `{name}`: {reason}")]
+    InvalidEventName { name: String, reason: String },
+
+    #[error("invalid --field `{spec}`: {reason}")]
+    InvalidField { spec: String, reason: String },
+
+    #[error("cannot add event `{event}`: {message}")]
+    EventConflict { event: String, message: String },
+
+    #[error("{file}: cannot insert at anchor `{anchor}`: {reason}")]
+    MissingAnchor {
+        file: String,
+        anchor: String,
+        reason: String,
+    },
+
+    #[error("{}: not a service made by svcgen (no .svcgen/record.toml); run this inside one or pass --service DIR", .0.display())]
+    NotAService(PathBuf),
+
+    #[error(
+        "blueprint `{blueprint}` has no events part (events/part.toml), so it cannot add events"
+    )]
+    NoEventsPart { blueprint: String },
+
+    #[error(
+        "the working tree has uncommitted changes ({}); commit or stash them first so svcgen's changes can be reviewed on their own, or pass --allow-dirty",
+        summarize_paths(.0)
+    )]
+    DirtyTree(Vec<String>),
+
+    #[error("{}: {message}", .path.display())]
+    Schema { path: PathBuf, message: String },
+}
+
+fn summarize_paths(paths: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = paths
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOWN {
+        text.push_str(&format!(" and {} more", paths.len() - SHOWN));
+    }
+    text
 }
 
 impl Error {
@@ -118,7 +165,9 @@ impl Error {
             Error::InvalidName { .. }
             | Error::Usage(_)
             | Error::UnknownVariable { .. }
-            | Error::UnknownBuiltin { .. } => 2,
+            | Error::UnknownBuiltin { .. }
+            | Error::InvalidEventName { .. }
+            | Error::InvalidField { .. } => 2,
             _ => 1,
         }
     }

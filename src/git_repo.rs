@@ -134,3 +134,53 @@ fn write_folder(repo: &Repository, folder: &Folder) -> Result<Oid> {
     }
     builder.write().map_err(failed)
 }
+
+/// Paths under `dir` with uncommitted changes (modified, staged, deleted or untracked, not
+/// ignored), relative to `dir`; `None` when `dir` is not inside a git repository. A service may
+/// live in a folder of a larger repository, so only that folder is looked at.
+pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
+    let repo = match git2::Repository::discover(dir) {
+        Ok(repo) => repo,
+        Err(err) if err.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(err) => {
+            return Err(Error::git(
+                format!("opening the git repository at {}", dir.display()),
+                err,
+            ));
+        }
+    };
+    let Some(workdir) = repo.workdir() else {
+        return Ok(None);
+    };
+    let canonical = |p: &Path| std::fs::canonicalize(p).map_err(|err| Error::io(p, err));
+    let prefix = canonical(dir)?
+        .strip_prefix(canonical(workdir)?)
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    if !prefix.is_empty() {
+        options.pathspec(format!("{prefix}/"));
+    }
+    let statuses = repo
+        .statuses(Some(&mut options))
+        .map_err(|err| Error::git("reading git status", err))?;
+    let strip = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    Ok(Some(
+        statuses
+            .iter()
+            .filter(|entry| entry.status() != git2::Status::CURRENT)
+            .map(|entry| {
+                let path = String::from_utf8_lossy(entry.path_bytes());
+                path.strip_prefix(&strip).unwrap_or(&path).to_owned()
+            })
+            .collect(),
+    ))
+}

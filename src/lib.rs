@@ -8,11 +8,14 @@
 //! 3. [`render::render`] is a pure function from blueprint and answers to a [`tree::Tree`].
 //! 4. Commands apply trees: [`apply`] writes one atomically, [`git_repo`] commits it, and
 //!    [`record`] keeps what later commands need to render the same tree again.
+//! 5. [`events`] plans `add-event` against a service's files ([`workdir`]) or a tree in memory.
 
 pub mod answers;
 pub mod apply;
 pub mod blueprint;
+pub mod diff;
 pub mod error;
+pub mod events;
 pub mod git_repo;
 pub mod name;
 pub mod prompt;
@@ -21,5 +24,6 @@ pub mod render;
 pub mod resolve;
 pub mod template;
 pub mod tree;
+pub mod workdir;
 
 pub use error::{Error, Result};

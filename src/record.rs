@@ -148,6 +148,7 @@ mod tests {
                 commit: None,
             },
             answers,
+            events: Vec::new(),
         }
     }
 

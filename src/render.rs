@@ -11,14 +11,19 @@ use crate::template::{self, TemplateError};
 use crate::tree::{FileEntry, RelPath, Tree};
 
 pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
-    let context = template::context(answers);
+    render_with_context(blueprint, &template::context(answers))
+}
+
+/// [`render`] with a ready Tera context, for parts (such as `add-event`'s) whose templates see
+/// more than the answers.
+pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Result<Tree> {
     let manifest_file = blueprint.manifest_path();
 
     // Rules are evaluated once, not once per file.
     let mut excluded_by = Vec::new();
     for rule in &blueprint.manifest.include_rules {
         let included =
-            template::eval_condition(&rule.when, &context).map_err(|err| Error::Manifest {
+            template::eval_condition(&rule.when, context).map_err(|err| Error::Manifest {
                 location: Location {
                     file: manifest_file.clone(),
                     line: None,
@@ -40,7 +45,7 @@ pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
         // the whole folder it names) while a `/` inside an answer still reaches the safety check.
         let mut segments = Vec::new();
         for segment in file.path.split('/') {
-            let rendered = template::render_str(segment, &context)
+            let rendered = template::render_str(segment, context)
                 .map_err(|err| template_error(blueprint, &file.path, err))?;
             segments.push(rendered);
         }
@@ -89,7 +94,7 @@ pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
             file.contents.clone()
         } else {
             let source = std::str::from_utf8(&file.contents).expect("checked above");
-            tera.render(&file.path, &context)
+            tera.render(&file.path, context)
                 .map_err(|err| {
                     template_error(blueprint, &file.path, template::describe(&err, source))
                 })?

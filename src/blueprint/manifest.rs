@@ -209,6 +209,21 @@ impl Manifest {
         })
     }
 
+    /// A manifest with no variables or rules, for rendering a blueprint's part (such as the
+    /// `events/` folder) with the same renderer as the blueprint itself.
+    pub fn for_part(name: &str, version: semver::Version) -> Manifest {
+        Manifest {
+            name: name.to_owned(),
+            description: String::new(),
+            version,
+            min_svcgen_version: None,
+            variables: Vec::new(),
+            include_rules: Vec::new(),
+            copy_without_render: GlobSet::empty(),
+            tests: Vec::new(),
+        }
+    }
+
     pub fn variable(&self, name: &str) -> Option<&Variable> {
         self.variables.iter().find(|v| v.name == name)
     }
@@ -341,7 +356,7 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn build_globset(patterns: &[String]) -> std::result::Result<GlobSet, String> {
+pub(crate) fn build_globset(patterns: &[String]) -> std::result::Result<GlobSet, String> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let glob = globset::GlobBuilder::new(pattern)

@@ -40,6 +40,9 @@ pub struct Blueprint {
     pub manifest: Manifest,
     /// Sorted by path.
     pub templates: Vec<TemplateFile>,
+    /// Every other file beside `blueprint.toml` and `template/` (such as the `events/` part that
+    /// `add-event` renders), with paths relative to the blueprint's root.
+    pub other_files: Vec<SourceFile>,
 }
 
 impl Blueprint {
@@ -73,23 +76,27 @@ impl Blueprint {
         }
 
         let prefix = format!("{TEMPLATE_DIR}/");
-        let mut templates: Vec<TemplateFile> = files
-            .into_iter()
-            .filter_map(|file| {
-                let path = file.path.strip_prefix(&prefix)?.to_owned();
-                Some(TemplateFile {
-                    path,
+        let mut templates = Vec::new();
+        let mut other_files = Vec::new();
+        for file in files {
+            match file.path.strip_prefix(&prefix) {
+                Some(path) => templates.push(TemplateFile {
+                    path: path.to_owned(),
                     contents: file.contents,
                     mode: file.mode,
-                })
-            })
-            .collect();
+                }),
+                None if file.path == manifest::MANIFEST_FILE => {}
+                None => other_files.push(file),
+            }
+        }
         templates.sort_by(|a, b| a.path.cmp(&b.path));
+        other_files.sort_by(|a, b| a.path.cmp(&b.path));
 
         Ok(Blueprint {
             origin,
             manifest,
             templates,
+            other_files,
         })
     }
 

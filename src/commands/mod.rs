@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its clap arguments and an `exec` that calls the library.
 
+mod add_event;
 mod blueprints;
 mod new;
 
@@ -20,6 +21,8 @@ identical in shape across every service a platform team starts.",
   svcgen new catalog --no-input           Take every default (for CI and scripts)
   svcgen new orders --set port=9000 --set ci=gitlab
   svcgen new orders --blueprint ./my-blueprint --dry-run
+  svcgen add-event ProductChanged --field name:string --field price:cents
+  svcgen add-event ProductChanged --consume --from product --field name:string
   svcgen blueprints                       List the built-in blueprints and their variables
 
 Exit codes: 0 success, 1 error, 2 bad command line."
@@ -40,12 +43,14 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     New(new::NewArgs),
+    AddEvent(add_event::AddEventArgs),
     Blueprints(blueprints::BlueprintsArgs),
 }
 
 pub fn run(command: Command, ui: &Ui) -> svcgen::Result<()> {
     match command {
         Command::New(args) => new::exec(args, ui),
+        Command::AddEvent(args) => add_event::exec(args, ui),
         Command::Blueprints(args) => blueprints::exec(args, ui),
     }
 }

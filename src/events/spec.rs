@@ -1,0 +1,299 @@
+//! What the user asked `add-event` for: an event name, its fields and its role, checked.
+
+use heck::ToUpperCamelCase;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::record::{EventRecord, EventRole};
+
+/// Words Rust reserves: a field named `type` or `match` would not compile as a struct field.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// One `--field name:type`, checked against the part's type table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl FieldSpec {
+    /// Parses `name:type`. `types` are the type names the blueprint's events part knows.
+    pub fn parse(spec: &str, types: &[&str]) -> Result<FieldSpec> {
+        let invalid = |reason: String| Error::InvalidField {
+            spec: spec.to_owned(),
+            reason,
+        };
+        let (name, kind) = spec
+            .split_once(':')
+            .ok_or_else(|| invalid("expected NAME:TYPE, e.g. `price:cents`".into()))?;
+        let (name, kind) = (name.trim(), kind.trim());
+        if name.is_empty() {
+            return Err(invalid("the field name is empty".into()));
+        }
+        let snake_case = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.contains("__")
+            && !name.ends_with('_');
+        if !snake_case {
+            return Err(invalid(format!(
+                "`{name}` is not a snake_case name (lowercase letters, digits and single `_`, starting with a letter)"
+            )));
+        }
+        if RUST_KEYWORDS.contains(&name) {
+            return Err(invalid(format!(
+                "`{name}` is a Rust keyword and cannot name a struct field; try `{name}_value` or another word"
+            )));
+        }
+        if !types.contains(&kind) {
+            return Err(invalid(format!(
+                "unknown type `{kind}` (known: {})",
+                types.join(", ")
+            )));
+        }
+        Ok(FieldSpec {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+        })
+    }
+
+    /// The `name:type` form the record keeps.
+    pub fn to_spec(&self) -> String {
+        format!("{}:{}", self.name, self.kind)
+    }
+}
+
+/// A checked `add-event` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpec {
+    pub name: String,
+    pub role: EventRole,
+    pub fields: Vec<FieldSpec>,
+    /// The producing service: the service itself for a producer.
+    pub from: Option<String>,
+}
+
+impl EventSpec {
+    pub fn new(
+        name: &str,
+        role: EventRole,
+        fields: Vec<FieldSpec>,
+        from: Option<String>,
+        reserved: &[String],
+    ) -> Result<EventSpec> {
+        validate_event_name(name)?;
+        if fields.is_empty() {
+            return Err(Error::InvalidField {
+                spec: String::new(),
+                reason: format!(
+                    "event `{name}` has no fields; give at least one with --field NAME:TYPE"
+                ),
+            });
+        }
+        for (i, field) in fields.iter().enumerate() {
+            if fields[..i].iter().any(|f| f.name == field.name) {
+                return Err(Error::InvalidField {
+                    spec: field.to_spec(),
+                    reason: format!("field `{}` is given twice", field.name),
+                });
+            }
+            if reserved.contains(&field.name) {
+                return Err(Error::InvalidField {
+                    spec: field.to_spec(),
+                    reason: format!(
+                        "`{}` is reserved: every event already carries it (reserved: {})",
+                        field.name,
+                        reserved.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(EventSpec {
+            name: name.to_owned(),
+            role,
+            fields,
+            from,
+        })
+    }
+
+    pub fn to_record(&self) -> EventRecord {
+        EventRecord {
+            name: self.name.clone(),
+            role: self.role,
+            fields: self.fields.iter().map(FieldSpec::to_spec).collect(),
+            from: self.from.clone(),
+        }
+    }
+
+    /// Rebuilds a spec from the record (for replays), re-checking the fields.
+    pub fn from_record(record: &EventRecord, types: &[&str]) -> Result<EventSpec> {
+        let fields = record
+            .fields
+            .iter()
+            .map(|spec| FieldSpec::parse(spec, types))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(EventSpec {
+            name: record.name.clone(),
+            role: record.role,
+            fields,
+            from: record.from.clone(),
+        })
+    }
+}
+
+/// Event names become Rust types, subjects and file names, so they must be PascalCase
+/// identifiers that survive every case conversion and back.
+pub fn validate_event_name(name: &str) -> Result<()> {
+    let invalid = |reason: String| Error::InvalidEventName {
+        name: name.to_owned(),
+        reason,
+    };
+    if name.is_empty() {
+        return Err(invalid("it is empty".into()));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Err(invalid(format!(
+            "event names are PascalCase and start with an uppercase letter, e.g. `{}`",
+            suggestion(name)
+        )));
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(invalid(format!(
+            "only ASCII letters and digits are allowed, e.g. `{}`",
+            suggestion(name)
+        )));
+    }
+    // `HTTPRequested` would come back from snake_case as `HttpRequested`: file names, subjects
+    // and the Rust type would disagree.
+    if name.to_upper_camel_case() != name {
+        return Err(invalid(format!(
+            "not PascalCase: write acronyms as words, e.g. `{}`",
+            name.to_upper_camel_case()
+        )));
+    }
+    if name == "Self" {
+        return Err(invalid("`Self` is a Rust keyword".into()));
+    }
+    Ok(())
+}
+
+fn suggestion(name: &str) -> String {
+    let pascal = name.to_upper_camel_case();
+    if pascal.is_empty() {
+        "ProductChanged".into()
+    } else {
+        pascal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TYPES: &[&str] = &["string", "cents", "uuid"];
+
+    #[test]
+    fn pascal_case_names_pass() {
+        for name in ["ProductChanged", "OrderV2Placed", "A"] {
+            validate_event_name(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn bad_names_say_why() {
+        let cases = [
+            ("productChanged", "`ProductChanged`"),
+            ("product_changed", "`ProductChanged`"),
+            ("Product-Changed", "only ASCII letters"),
+            ("HTTPRequested", "`HttpRequested`"),
+            ("", "empty"),
+            ("Self", "keyword"),
+        ];
+        for (name, expected) in cases {
+            let err = validate_event_name(name).unwrap_err().to_string();
+            assert!(err.contains(expected), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn fields_parse_and_reject_clearly() {
+        assert_eq!(
+            FieldSpec::parse("price:cents", TYPES).unwrap(),
+            FieldSpec {
+                name: "price".into(),
+                kind: "cents".into()
+            }
+        );
+        let cases = [
+            ("price", "NAME:TYPE"),
+            ("Price:cents", "snake_case"),
+            ("type:string", "Rust keyword"),
+            (
+                "price:money",
+                "unknown type `money` (known: string, cents, uuid)",
+            ),
+            (":string", "empty"),
+        ];
+        for (spec, expected) in cases {
+            let err = FieldSpec::parse(spec, TYPES).unwrap_err().to_string();
+            assert!(err.contains(expected), "{spec}: {err}");
+        }
+    }
+
+    #[test]
+    fn duplicate_reserved_and_missing_fields_are_refused() {
+        let field = |s: &str| FieldSpec::parse(s, TYPES).unwrap();
+        let reserved = vec!["id".to_owned()];
+        let err = EventSpec::new(
+            "ProductChanged",
+            EventRole::Producer,
+            vec![field("a:string"), field("a:cents")],
+            None,
+            &reserved,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("given twice"), "{err}");
+        let err = EventSpec::new(
+            "ProductChanged",
+            EventRole::Producer,
+            vec![field("id:uuid")],
+            None,
+            &reserved,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("reserved"), "{err}");
+        let err = EventSpec::new(
+            "ProductChanged",
+            EventRole::Producer,
+            vec![],
+            None,
+            &reserved,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--field"), "{err}");
+    }
+
+    #[test]
+    fn record_round_trip() {
+        let spec = EventSpec::new(
+            "ProductChanged",
+            EventRole::Consumer,
+            vec![FieldSpec::parse("price:cents", TYPES).unwrap()],
+            Some("product".into()),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            EventSpec::from_record(&spec.to_record(), TYPES).unwrap(),
+            spec
+        );
+    }
+}
