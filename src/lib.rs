@@ -23,6 +23,7 @@ pub mod record;
 pub mod render;
 pub mod resolve;
 pub mod template;
+pub mod template_parse;
 pub mod tree;
 pub mod workdir;
 
