@@ -16,6 +16,7 @@ pub mod blueprint;
 pub mod diff;
 pub mod error;
 pub mod events;
+pub mod git_format;
 pub mod git_repo;
 pub mod name;
 pub mod prompt;
