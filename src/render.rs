@@ -75,6 +75,7 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
         blueprint.manifest.copy_without_render.is_match(&file.path) || is_binary(&file.contents)
     };
     let mut tera = template::new_tera();
+    let mut parser = template_parse::Parser::default();
     let sources: Vec<(&str, &str)> = selected
         .iter()
         .filter(|(file, _)| !verbatim(file))
@@ -86,7 +87,8 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
     // Parsed one by one, so a syntax error names its file; linked (`extends`, `import`) once all
     // are in, so a template may build on one that sorts after it.
     for (path, source) in &sources {
-        let parsed = template_parse::parse(path, source)
+        let parsed = parser
+            .parse(path, source)
             .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
         tera.templates.insert((*path).to_owned(), parsed);
     }
