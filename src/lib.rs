@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod git_format;
 pub mod git_repo;
+pub mod kit;
 pub mod name;
 pub mod prompt;
 pub mod record;

@@ -28,6 +28,18 @@ pub struct Manifest {
     pub include_rules: Vec<IncludeRule>,
     pub copy_without_render: GlobSet,
     pub tests: Vec<AnswerSet>,
+    /// `[check]`: what `svcgen blueprint test --build` runs inside each rendered variant.
+    pub check: Option<Check>,
+    /// `[[upgrade_tests]]`, kept as written: the key is reserved for upgrade tests (render the
+    /// previous version, apply edits, update), which need `svcgen update`. Rendering ignores it;
+    /// `svcgen blueprint lint` and `test` report it as not yet supported.
+    pub upgrade_tests: Vec<toml::Value>,
+}
+
+/// A shell command run in the root of a rendered variant (`cargo check --locked`).
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub command: String,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +96,15 @@ struct RawManifest {
     files: RawFiles,
     #[serde(default)]
     tests: Vec<RawAnswerSet>,
+    check: Option<RawCheck>,
+    #[serde(default)]
+    upgrade_tests: Vec<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    command: String,
 }
 
 #[derive(Deserialize)]
@@ -146,12 +167,21 @@ struct RawAnswerSet {
 impl Manifest {
     /// Parses and checks a manifest. `file` is how the file is named in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Manifest> {
-        let raw: RawManifest = toml::from_str(text).map_err(|err| Error::Manifest {
-            location: Location {
-                file: file.to_owned(),
-                line: err.span().map(|span| line_at(text, span.start)),
-            },
-            message: err.message().trim_end().to_owned(),
+        Manifest::parse_all(text, file).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Like [`Manifest::parse`], but reports every problem found rather than the first, for
+    /// `svcgen blueprint lint`. A TOML syntax error still stops at once: nothing after it can be
+    /// read. The error list is never empty.
+    pub fn parse_all(text: &str, file: &str) -> std::result::Result<Manifest, Vec<Error>> {
+        let raw: RawManifest = toml::from_str(text).map_err(|err| {
+            vec![Error::Manifest {
+                location: Location {
+                    file: file.to_owned(),
+                    line: err.span().map(|span| line_at(text, span.start)),
+                },
+                message: err.message().trim_end().to_owned(),
+            }]
         })?;
         let fail = |needle: &str, message: String| Error::Manifest {
             location: Location {
@@ -160,36 +190,47 @@ impl Manifest {
             },
             message,
         };
+        let mut errors = Vec::new();
 
         let mut variables = Vec::with_capacity(raw.variables.len());
         for (name, raw_var) in raw.variables {
             let header = format!("[variables.{name}]");
-            variables.push(check_variable(name, raw_var).map_err(|msg| fail(&header, msg))?);
+            match check_variable(name, raw_var) {
+                Ok(variable) => variables.push(variable),
+                Err(msg) => errors.push(fail(&header, msg)),
+            }
         }
 
         let mut include_rules = Vec::with_capacity(raw.files.include.len());
         for rule in raw.files.include {
             let first = rule.paths.first().cloned().unwrap_or_default();
-            let paths = build_globset(&rule.paths).map_err(|msg| fail(&first, msg))?;
             if rule.paths.is_empty() {
-                return Err(fail("[[files.include]]", "`paths` is empty".into()));
+                errors.push(fail("[[files.include]]", "`paths` is empty".into()));
+                continue;
             }
-            include_rules.push(IncludeRule {
-                patterns: rule.paths,
-                paths,
-                when: rule.when,
-            });
+            match build_globset(&rule.paths) {
+                Ok(paths) => include_rules.push(IncludeRule {
+                    patterns: rule.paths,
+                    paths,
+                    when: rule.when,
+                }),
+                Err(msg) => errors.push(fail(&first, msg)),
+            }
         }
-        let copy_without_render = build_globset(&raw.files.copy_without_render)
-            .map_err(|msg| fail("copy_without_render", msg))?;
+        let copy_without_render =
+            build_globset(&raw.files.copy_without_render).unwrap_or_else(|msg| {
+                errors.push(fail("copy_without_render", msg));
+                GlobSet::empty()
+            });
 
         let mut tests = Vec::with_capacity(raw.tests.len());
         for set in raw.tests {
             if tests.iter().any(|t: &AnswerSet| t.name == set.name) {
-                return Err(fail(
+                errors.push(fail(
                     &set.name,
                     format!("two [[tests]] are named `{}`", set.name),
                 ));
+                continue;
             }
             tests.push(AnswerSet {
                 name: set.name,
@@ -197,6 +238,20 @@ impl Manifest {
             });
         }
 
+        let check = match raw.check {
+            Some(check) if check.command.trim().is_empty() => {
+                errors.push(fail("[check]", "`command` is empty".into()));
+                None
+            }
+            Some(check) => Some(Check {
+                command: check.command,
+            }),
+            None => None,
+        };
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(Manifest {
             name: raw.blueprint.name,
             description: raw.blueprint.description,
@@ -206,6 +261,8 @@ impl Manifest {
             include_rules,
             copy_without_render,
             tests,
+            check,
+            upgrade_tests: raw.upgrade_tests,
         })
     }
 
@@ -221,6 +278,8 @@ impl Manifest {
             include_rules: Vec::new(),
             copy_without_render: GlobSet::empty(),
             tests: Vec::new(),
+            check: None,
+            upgrade_tests: Vec::new(),
         }
     }
 
@@ -423,6 +482,31 @@ mod tests {
             parse("[variables.ci]\ntype = \"choice\"\nchoices = [\"a\", \"b\"]\ndefault = \"c\"\n")
                 .unwrap_err();
         assert!(err.to_string().contains("must be one of a, b"), "{err}");
+    }
+
+    #[test]
+    fn parse_all_reports_every_problem() {
+        let text = format!(
+            "{HEADER}[variables.a]\ntype = \"choice\"\n[variables.b]\ntype = \"bool\"\nmin = 1\n[[files.include]]\npaths = [\"[\"]\nwhen = \"a\"\n"
+        );
+        let errors = Manifest::parse_all(&text, "blueprint.toml").unwrap_err();
+        let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(texts.len(), 3, "{texts:#?}");
+        assert!(texts[0].starts_with("blueprint.toml:4:"), "{texts:#?}");
+        assert!(texts[1].starts_with("blueprint.toml:6:"), "{texts:#?}");
+        assert!(texts[2].contains("invalid glob"), "{texts:#?}");
+    }
+
+    #[test]
+    fn check_command_and_reserved_upgrade_tests() {
+        let m = parse(
+            "[check]\ncommand = \"cargo check --locked\"\n[[upgrade_tests]]\nfrom = \"v1\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.check.unwrap().command, "cargo check --locked");
+        assert_eq!(m.upgrade_tests.len(), 1);
+        let err = parse("[check]\ncommand = \" \"\n").unwrap_err();
+        assert!(err.to_string().contains("`command` is empty"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its clap arguments and an `exec` that calls the library.
 
 mod add_event;
+mod blueprint;
 mod blueprints;
 mod new;
 
@@ -24,6 +25,9 @@ identical in shape across every service a platform team starts.",
   svcgen add-event ProductChanged --field name:string --field price:cents
   svcgen add-event ProductChanged --consume --from product --field name:string
   svcgen blueprints                       List the built-in blueprints and their variables
+  svcgen blueprint new acme-service       Start a blueprint of your own
+  svcgen blueprint lint ./acme-service    Check it (every problem, with file:line)
+  svcgen blueprint test ./acme-service    Compare its output with snapshots
 
 Exit codes: 0 success, 1 error, 2 bad command line."
 )]
@@ -45,6 +49,7 @@ pub enum Command {
     New(new::NewArgs),
     AddEvent(add_event::AddEventArgs),
     Blueprints(blueprints::BlueprintsArgs),
+    Blueprint(blueprint::BlueprintArgs),
 }
 
 pub fn run(command: Command, ui: &Ui) -> svcgen::Result<()> {
@@ -52,6 +57,7 @@ pub fn run(command: Command, ui: &Ui) -> svcgen::Result<()> {
         Command::New(args) => new::exec(args, ui),
         Command::AddEvent(args) => add_event::exec(args, ui),
         Command::Blueprints(args) => blueprints::exec(args, ui),
+        Command::Blueprint(args) => blueprint::exec(args, ui),
     }
 }
 
