@@ -8,6 +8,7 @@ use crate::answers::Answers;
 use crate::blueprint::{Blueprint, TemplateFile};
 use crate::error::{Error, Location, Result};
 use crate::template::{self, TemplateError};
+use crate::template_parse;
 use crate::tree::{FileEntry, RelPath, Tree};
 
 pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
@@ -83,11 +84,24 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
         .collect();
     let tera = blueprint.compiled.get_or_parse(&sources, || {
         let mut tera = template::new_tera();
-        // Adding all at once lets templates `{% include %}` each other; a failure names the file.
+        let mut parser = template_parse::Parser::default();
+        // Parsed one by one, so a syntax error names its file; linked (`extends`, `import`) once
+        // all are in, so a template may build on one that sorts after it.
         for (path, source) in &sources {
-            tera.add_raw_template(path, source)
+            let parsed = parser
+                .parse(path, source)
                 .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
+            tera.templates.insert((*path).to_owned(), parsed);
         }
+        tera.build_inheritance_chains()
+            .and_then(|()| tera.check_macro_files())
+            .map_err(|err| Error::Template {
+                location: Location {
+                    file: blueprint.origin.clone(),
+                    line: None,
+                },
+                message: template::describe(&err, "").message,
+            })?;
         Ok(tera)
     })?;
 

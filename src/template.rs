@@ -4,6 +4,7 @@
 //! Tera is built without its optional built-ins, which drops `now()` and `get_random()`: a
 //! template must not be able to make rendering depend on the clock or on chance.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use heck::{
@@ -46,11 +47,17 @@ pub fn render_str(source: &str, context: &Context) -> Result<String, TemplateErr
     if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
         return Ok(source.to_owned());
     }
-    let mut tera = new_tera();
-    tera.add_raw_template("__inline", source)
-        .map_err(|err| describe(&err, source))?;
-    tera.render("__inline", context)
-        .map_err(|err| describe(&err, source))
+    // One Tera serves every short template: setting one up registers some 70 built-ins, which
+    // costs more than rendering a path segment or a default.
+    thread_local! {
+        static INLINE: RefCell<Tera> = RefCell::new(new_tera());
+    }
+    INLINE.with_borrow_mut(|tera| {
+        tera.add_raw_template("__inline", source)
+            .map_err(|err| describe(&err, source))?;
+        tera.render("__inline", context)
+            .map_err(|err| describe(&err, source))
+    })
 }
 
 /// Evaluates a `when` condition such as `example_resource` or `ci == 'github'`.
