@@ -64,7 +64,11 @@ impl EventsConfig {
                 Err("expected letters, digits, `_` and `-` only".to_owned())
             }
         });
-        let relay_batch_size = reader.parse("OUTBOX_BATCH_SIZE", 500, positive_integer);
+        // A round holds one JetStream ack per row, and a connection allows 5,000 in flight.
+        let relay_batch_size = reader.parse("OUTBOX_BATCH_SIZE", 500, |v| match v.parse::<u64>() {
+            Ok(n) if (1..=5000).contains(&n) => Ok(n),
+            _ => Err("expected an integer from 1 to 5000".to_owned()),
+        });
         let sweep_millis = reader.parse("OUTBOX_SWEEP_MILLIS", 1000, positive_integer);
         let outbox_hours = reader.parse("OUTBOX_RETENTION_HOURS", 72, positive_integer);
         let concurrency = reader.parse("EVENTS_CONSUMER_CONCURRENCY", 8, positive_integer);
