@@ -46,14 +46,18 @@ impl fmt::Debug for EventsConfig {
 impl EventsConfig {
     /// Reads the event settings; problems are collected in `reader` with the others.
     pub(crate) fn read(reader: &mut Reader<'_>) -> Self {
-        let nats_url = reader.parse("NATS_URL", "nats://127.0.0.1:4222".to_owned(), |v| {
-            if v.starts_with("nats://") || v.starts_with("tls://") {
-                Ok(v.to_owned())
-            } else {
-                // The value may hold a password: do not echo it.
-                Err("expected a nats:// or tls:// URL (value not shown)".to_owned())
+        // Not through `reader.parse`, which quotes bad values: this one may hold a password.
+        let nats_url = match (reader.lookup)("NATS_URL") {
+            None => "nats://127.0.0.1:4222".to_owned(),
+            Some(url) if url.starts_with("nats://") || url.starts_with("tls://") => url,
+            Some(_) => {
+                reader.problems.push(
+                    "NATS_URL: expected a nats:// or tls:// URL (value not shown: it may hold a password)"
+                        .to_owned(),
+                );
+                String::new()
             }
-        });
+        };
         let namespace = reader.parse("EVENTS_NAMESPACE", String::new(), |v| {
             let valid = v
                 .chars()
@@ -64,7 +68,11 @@ impl EventsConfig {
                 Err("expected letters, digits, `_` and `-` only".to_owned())
             }
         });
-        let relay_batch_size = reader.parse("OUTBOX_BATCH_SIZE", 500, positive_integer);
+        // A round holds one JetStream ack per row, and a connection allows 5,000 in flight.
+        let relay_batch_size = reader.parse("OUTBOX_BATCH_SIZE", 500, |v| match v.parse::<u64>() {
+            Ok(n) if (1..=5000).contains(&n) => Ok(n),
+            _ => Err("expected an integer from 1 to 5000".to_owned()),
+        });
         let sweep_millis = reader.parse("OUTBOX_SWEEP_MILLIS", 1000, positive_integer);
         let outbox_hours = reader.parse("OUTBOX_RETENTION_HOURS", 72, positive_integer);
         let concurrency = reader.parse("EVENTS_CONSUMER_CONCURRENCY", 8, positive_integer);
@@ -99,5 +107,45 @@ impl EventsConfig {
         super::nats::Naming {
             namespace: self.namespace.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> (EventsConfig, Vec<String>) {
+        let lookup = |key: &str| {
+            vars.iter()
+                .find(|(name, _)| *name == key)
+                .map(|(_, value)| (*value).to_owned())
+        };
+        let mut reader = Reader {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
+        let config = EventsConfig::read(&mut reader);
+        (config, reader.problems)
+    }
+
+    #[test]
+    fn every_setting_has_a_default() {
+        let (config, problems) = read(&[]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(config.nats_url, "nats://127.0.0.1:4222");
+        assert_eq!(config.namespace, "");
+        assert_eq!(config.relay_batch_size, 500);
+    }
+
+    #[test]
+    fn bad_values_are_reported_and_the_url_is_never_echoed() {
+        let (config, problems) = read(&[
+            ("NATS_URL", "http://app:hunter2@nats:4222"),
+            ("OUTBOX_BATCH_SIZE", "9000"),
+            ("EVENTS_NAMESPACE", "a.b"),
+        ]);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().all(|p| !p.contains("hunter2")));
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 }
