@@ -129,9 +129,17 @@ check_events() {
   "$svcgen" new storefront --no-input --output "$storefront" --set example_resource=false
   "$svcgen" add-event ProductChanged --service "$storefront" --consume --from shop \
     --schema "$shop/events/product-changed.v1.json"
-  # Running it again changes nothing.
+  # Running it again changes nothing, byte for byte.
+  for dir in "$shop" "$storefront"; do
+    git -C "$dir" add -A && git -C "$dir" commit -qm "add ProductChanged"
+  done
+  "$svcgen" add-event ProductChanged --service "$shop" \
+    --field name:string --field description:text --field price:cents
   "$svcgen" add-event ProductChanged --service "$storefront" --consume --from shop \
-    --schema "$shop/events/product-changed.v1.json" --allow-dirty
+    --schema "$shop/events/product-changed.v1.json"
+  for dir in "$shop" "$storefront"; do
+    [ -z "$(git -C "$dir" status --porcelain)" ] || fail "a second add-event changed $dir"
+  done
   for dir in "$shop" "$storefront"; do
     (cd "$dir" && cargo build --locked && cargo fmt --check \
       && cargo clippy --all-targets --locked -- -D warnings && cargo test --locked)
@@ -188,6 +196,16 @@ check_events() {
 
   bash "$here/lint-service.sh" "$shop"
   bash "$here/lint-service.sh" "$storefront"
+
+  echo "--- events end to end with faults (own NATS; broker down, producer and consumer SIGKILLed)"
+  python3 "$here/events_e2e.py" \
+    --producer "$CARGO_TARGET_DIR/debug/shop" \
+    --consumer "$CARGO_TARGET_DIR/debug/storefront" \
+    --resource-path /v1/products \
+    --producer-state-sql "select id::text, name, coalesce(description, ''), version from products" \
+    --consumer-state-sql "select id::text, name, description, version from product_copy where not deleted" \
+    --outbox-ids-sql "select id::text from outbox" \
+    --inbox-ids-sql "select event_id from inbox"
 }
 
 example_resource=true check_variant catalog

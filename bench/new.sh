@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Times `svcgen new` of the built-in service blueprint, with and without git, with hyperfine
-# (median of >= 30 runs), and its peak RSS with GNU time. Each run writes to a fresh directory;
-# clean-up happens in hyperfine's --prepare step, outside the timed command.
+# Times `svcgen new` of the built-in service blueprint in three modes (with git, --no-git,
+# --dry-run) with hyperfine, and prints per mode the MEDIAN wall time and the median of the peak
+# RSS (GNU time's %M, in KiB) over several runs.
 #
-# usage: bench/new.sh [SVCGEN_BINARY]   (default: a release build of this checkout)
+# Each timed run writes to a directory that does not exist yet: hyperfine's --prepare step
+# removes the previous output outside the timed command, so no `rm -rf` is ever measured.
+#
+# usage: bench/new.sh [SVCGEN_BINARY]     (default: a release build of this checkout)
+#   RUNS=50 bench/new.sh                   more runs per mode (default 40)
+#   JSON=out.json bench/new.sh             also keep hyperfine's raw results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-}
@@ -11,16 +16,48 @@ if [ -z "$bin" ]; then
   cargo build --release --locked --quiet
   bin="${CARGO_TARGET_DIR:-target}/release/svcgen"
 fi
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
+bin=$(realpath "$bin")
+runs=${RUNS:-40}
+for tool in hyperfine jq /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench/new.sh: needs $tool (apt-get install hyperfine jq time)" >&2; exit 1; }
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+out="$work/out"
 
-files=$("$bin" new probe --no-input --dry-run 2>/dev/null | wc -l)
+modes=("git:" "no-git:--no-git" "dry-run:--dry-run")
+files=$("$bin" new catalog --no-input --dry-run --output "$out" 2>/dev/null | wc -l)
+echo "svcgen:            $bin"
 echo "service blueprint: $files files"
-hyperfine --warmup 5 --min-runs 30 --export-markdown "$work/new.md" -N \
-  --prepare "rm -rf $work/out" "$bin new catalog --no-input --quiet --output $work/out" \
-  --prepare "rm -rf $work/out" "$bin new catalog --no-input --quiet --no-git --output $work/out"
-for flag in "" --no-git; do
-  rm -rf "$work/out"
-  /usr/bin/time -f "peak RSS ${flag:-with git}: %M KiB" "$bin" new catalog --no-input --quiet $flag --output "$work/out"
+
+commands=()
+for mode in "${modes[@]}"; do
+  flag=${mode#*:}
+  commands+=(--prepare "rm -rf $out" --command-name "${mode%%:*}"
+    "$bin new catalog --no-input --quiet $flag --output $out")
+done
+# --dry-run prints the listing on stdout; hyperfine -N discards it.
+hyperfine -N --style basic --warmup 5 --min-runs "$runs" --export-json "$work/new.json" "${commands[@]}" >"$work/hyperfine.log" 2>&1 \
+  || { cat "$work/hyperfine.log" >&2; exit 1; }
+if [ -n "${JSON:-}" ]; then cp "$work/new.json" "$JSON"; fi
+
+# Median of the peak RSS of $runs runs (GNU time reports %M in KiB).
+peak_rss() {
+  local flag=$1 i
+  for ((i = 0; i < runs; i++)); do
+    rm -rf "$out"
+    /usr/bin/time -f '%M' -o "$work/rss" "$bin" new catalog --no-input --quiet ${flag:+"$flag"} --output "$out" >/dev/null
+    cat "$work/rss"
+  done | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+printf '\n%-10s %12s %12s %12s %6s %14s\n' mode "median ms" "mean ms" "min ms" runs "peak RSS KiB"
+for mode in "${modes[@]}"; do
+  name=${mode%%:*} flag=${mode#*:}
+  jq -r --arg name "$name" '.results[] | select(.command == $name)
+    | [.command, (.median * 1000 * 100 | round / 100), (.mean * 1000 * 100 | round / 100),
+       (.min * 1000 * 100 | round / 100), (.times | length)] | @tsv' "$work/new.json" |
+    while IFS=$'\t' read -r n median mean min count; do
+      printf '%-10s %12s %12s %12s %6s %14s\n' "$n" "$median" "$mean" "$min" "$count" "$(peak_rss "$flag")"
+    done
 done

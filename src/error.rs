@@ -95,6 +95,10 @@ pub enum Error {
     #[error("prompt failed: {0}")]
     Prompt(String),
 
+    /// `svcgen blueprint lint` or `test` found problems, already printed one by one.
+    #[error("{0}")]
+    BlueprintChecksFailed(String),
+
     #[error("invalid event name `{name}`: {reason}")]
     InvalidEventName { name: String, reason: String },
 

@@ -1,17 +1,20 @@
 //! The generated repository's git history: `git init` and one commit of the rendered tree.
 //!
 //! The commit is built from the [`Tree`] in memory rather than by scanning the working directory
-//! (`git add -A`): the bytes are already here, and a scan costs a stat, a realpath and an
-//! ignore-rule match per file. Objects go through an in-memory pack that is written out once, so
-//! a 45-file service costs a handful of writes instead of one loose object file per blob and
-//! folder.
+//! (`git add -A`): the bytes are already here. The repository's files are written directly in
+//! git's formats ([`git_format`]): one pack holding every object, its pack index, the index, the
+//! branch and a `config` like `git init`'s. That is about a dozen files, where libgit2's
+//! `init` alone copies git's sample hooks and rewrites `config` once per setting, and each file
+//! created is the expensive part on most file systems.
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::Path;
 
-use git2::{FileMode, Oid, Repository, RepositoryInitOptions, Signature};
+use git2::{Repository, Signature};
 
 use crate::error::{Error, Result};
+use crate::git_format::{self, EntryMode, IndexEntry, Kind, ObjectId, Pack, StatData};
 use crate::tree::{Mode, Tree};
 
 /// Used when the user has no `user.name`/`user.email` configured, so generation never fails
@@ -19,80 +22,41 @@ use crate::tree::{Mode, Tree};
 const FALLBACK_AUTHOR: (&str, &str) = ("svcgen", "svcgen@localhost");
 
 /// Initialises a repository in `dir`, which holds `tree` already written out, and commits every
-/// file of it that the tree's own `.gitignore` does not ignore. Returns the commit id.
+/// file of it that git would not ignore (the tree's `.gitignore` files, the user's global
+/// excludes). The index matches the commit, so `git status` is clean from the first command.
+/// Returns the commit id.
 pub fn init_and_commit(dir: &Path, tree: &Tree, message: &str) -> Result<String> {
-    let branch = git2::Config::open_default()
-        .and_then(|config| config.get_string("init.defaultBranch"))
-        .unwrap_or_else(|_| "main".to_owned());
-    let mut options = RepositoryInitOptions::new();
-    options.initial_head(&branch);
-    let repo = Repository::init_opts(dir, &options).map_err(|err| Error::git("git init", err))?;
+    let user_config = git2::Config::open_default().ok();
+    let setting = |key: &str| user_config.as_ref()?.get_string(key).ok();
+    let branch = setting("init.defaultBranch").unwrap_or_else(|| "main".to_owned());
+    let head_ref = format!("refs/heads/{branch}");
+    if !git2::Reference::is_valid_name(&head_ref) {
+        return Err(Error::git(
+            "git init",
+            git2::Error::from_str(&format!(
+                "init.defaultBranch `{branch}` is not a valid branch name"
+            )),
+        ));
+    }
+    let signature = match (setting("user.name"), setting("user.email")) {
+        (Some(name), Some(email)) => Signature::now(&name, &email).ok(),
+        _ => None,
+    };
+    let signature = match signature {
+        Some(signature) => signature,
+        None => Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1)
+            .map_err(|err| Error::git("creating commit author", err))?,
+    };
 
-    let odb = repo
-        .odb()
-        .map_err(|err| Error::git("opening git objects", err))?;
-    let mempack = odb
-        .add_new_mempack_backend(1000)
-        .map_err(|err| Error::git("preparing git objects", err))?;
+    let git_dir = dir.join(".git");
+    write_skeleton(&git_dir, &branch)?;
+    // Ignore rules are git's own business (nested .gitignore files, negation, the global
+    // excludes file), so libgit2 decides them, on the skeleton just written.
+    let repo = Repository::open(dir).map_err(|err| Error::git("git init", err))?;
 
-    let root = build_tree(&repo, tree)?;
-    let signature = repo
-        .signature()
-        .or_else(|_| Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1))
-        .map_err(|err| Error::git("creating commit author", err))?;
-    let root_tree = repo
-        .find_tree(root)
-        .map_err(|err| Error::git("reading git tree", err))?;
-    let commit_id = repo
-        .commit(None, &signature, &signature, message, &root_tree, &[])
-        .map_err(|err| Error::git("git commit", err))?;
-
-    // Write the in-memory objects as one pack, then point the branch at the commit.
-    let mut pack = git2::Buf::new();
-    mempack
-        .dump(&repo, &mut pack)
-        .map_err(|err| Error::git("packing git objects", err))?;
-    let mut writer = odb
-        .packwriter()
-        .map_err(|err| Error::git("writing git pack", err))?;
-    std::io::Write::write_all(&mut writer, &pack)
-        .map_err(|err| Error::io(dir.join(".git"), err))?;
-    writer
-        .commit()
-        .map_err(|err| Error::git("writing git pack", err))?;
-    mempack
-        .reset()
-        .map_err(|err| Error::git("writing git pack", err))?;
-    repo.reference(
-        &format!("refs/heads/{branch}"),
-        commit_id,
-        true,
-        "svcgen: initial commit",
-    )
-    .map_err(|err| Error::git("updating branch", err))?;
-
-    // The index matches the commit, so `git status` is clean from the first command.
-    let mut index = repo
-        .index()
-        .map_err(|err| Error::git("opening git index", err))?;
-    index
-        .read_tree(&root_tree)
-        .map_err(|err| Error::git("writing git index", err))?;
-    index
-        .write()
-        .map_err(|err| Error::git("writing git index", err))?;
-    Ok(commit_id.to_string())
-}
-
-/// A folder being assembled: files and subfolders by name.
-#[derive(Default)]
-struct Folder {
-    files: BTreeMap<String, (Oid, Mode)>,
-    folders: BTreeMap<String, Folder>,
-}
-
-fn build_tree(repo: &Repository, tree: &Tree) -> Result<Oid> {
+    let mut pack = Pack::new();
     let mut root = Folder::default();
+    let mut staged = Vec::with_capacity(tree.len());
     for (path, entry) in tree.iter() {
         if repo
             .is_path_ignored(path.as_str())
@@ -100,39 +64,145 @@ fn build_tree(repo: &Repository, tree: &Tree) -> Result<Oid> {
         {
             continue;
         }
-        let blob = repo
-            .blob(&entry.contents)
-            .map_err(|err| Error::git(format!("storing {path}"), err))?;
-        let segments: Vec<&str> = path.segments().collect();
-        let (file_name, folders) = segments.split_last().expect("a path has a segment");
-        let mut folder = &mut root;
-        for name in folders {
-            folder = folder.folders.entry((*name).to_owned()).or_default();
-        }
-        folder
-            .files
-            .insert((*file_name).to_owned(), (blob, entry.mode));
+        let id = pack.add(Kind::Blob, &entry.contents);
+        let written = dir.join(path.to_path_buf());
+        let metadata = fs::symlink_metadata(&written).map_err(|err| Error::io(&written, err))?;
+        staged.push(IndexEntry {
+            path: path.as_str(),
+            executable: entry.mode == Mode::Executable,
+            id,
+            stat: StatData::of(&metadata),
+        });
+        root.insert(path.segments(), id, entry.mode);
     }
-    write_folder(repo, &root)
+    let root_id = root.write(&mut pack);
+    let commit_id = pack.add(
+        Kind::Commit,
+        &git_format::commit(root_id, &signature_line(&signature), message),
+    );
+
+    let finished = pack.finish();
+    let pack_base = git_dir.join(format!("objects/pack/pack-{}", finished.checksum));
+    write_file(&pack_base.with_extension("pack"), &finished.pack, 0o444)?;
+    write_file(&pack_base.with_extension("idx"), &finished.index, 0o444)?;
+    write_file(
+        &git_dir.join(&head_ref),
+        format!("{commit_id}\n").as_bytes(),
+        0o644,
+    )?;
+    write_file(
+        &git_dir.join("index"),
+        &git_format::index_file(&staged),
+        0o644,
+    )?;
+    Ok(commit_id.to_string())
 }
 
-fn write_folder(repo: &Repository, folder: &Folder) -> Result<Oid> {
-    let failed = |err| Error::git("writing git tree", err);
-    let mut builder = repo.treebuilder(None).map_err(failed)?;
-    for (name, child) in &folder.folders {
-        let id = write_folder(repo, child)?;
-        builder
-            .insert(name, id, FileMode::Tree.into())
-            .map_err(failed)?;
+/// What `git init` leaves that git needs: HEAD on the unborn branch, `config`, and the object
+/// and ref folders. Sample hooks, `description` and `info/exclude` are optional and skipped.
+fn write_skeleton(git_dir: &Path, branch: &str) -> Result<()> {
+    for folder in ["objects/pack", "refs/heads", "refs/tags"] {
+        let path = git_dir.join(folder);
+        fs::create_dir_all(&path).map_err(|err| Error::io(&path, err))?;
     }
-    for (name, (id, mode)) in &folder.files {
-        let mode = match mode {
-            Mode::Executable => FileMode::BlobExecutable,
-            Mode::Regular => FileMode::Blob,
-        };
-        builder.insert(name, *id, mode.into()).map_err(failed)?;
+    // Branch names may contain `/`.
+    if let Some((prefix, _)) = branch.rsplit_once('/') {
+        let path = git_dir.join("refs/heads").join(prefix);
+        fs::create_dir_all(&path).map_err(|err| Error::io(&path, err))?;
     }
-    builder.write().map_err(failed)
+    write_file(
+        &git_dir.join("HEAD"),
+        format!("ref: refs/heads/{branch}\n").as_bytes(),
+        0o644,
+    )?;
+    write_file(
+        &git_dir.join("config"),
+        repo_config(git_dir).as_bytes(),
+        0o644,
+    )
+}
+
+/// `git init`'s `[core]` section, with its file-system probes: case-insensitive file systems get
+/// `ignorecase`, Windows gets no symlinks and no file modes.
+fn repo_config(git_dir: &Path) -> String {
+    let mut config = String::from(
+        "[core]\n\trepositoryformatversion = 0\n\tfilemode = FILEMODE\n\tbare = false\n\tlogallrefupdates = true\n",
+    )
+    .replace("FILEMODE", if cfg!(unix) { "true" } else { "false" });
+    if cfg!(windows) {
+        config.push_str("\tsymlinks = false\n");
+    }
+    // `.git` exists; if `.GIT` resolves to it, names are compared without case.
+    if git_dir.with_file_name(".GIT").exists() {
+        config.push_str("\tignorecase = true\n");
+    }
+    config
+}
+
+fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    fs::write(path, contents).map_err(|err| Error::io(path, err))?;
+    set_mode(path, mode)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|err| Error::io(path, err))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<()> {
+    Ok(())
+}
+
+/// `Name <email> seconds +hhmm`, as commits record an author.
+fn signature_line(signature: &Signature<'_>) -> String {
+    let when = signature.when();
+    let offset = when.offset_minutes();
+    format!(
+        "{} <{}> {} {}{:02}{:02}",
+        String::from_utf8_lossy(signature.name_bytes()),
+        String::from_utf8_lossy(signature.email_bytes()),
+        when.seconds(),
+        if offset < 0 { '-' } else { '+' },
+        offset.abs() / 60,
+        offset.abs() % 60
+    )
+}
+
+/// A folder being assembled: files and subfolders by name.
+#[derive(Default)]
+struct Folder<'a> {
+    files: BTreeMap<&'a str, (ObjectId, Mode)>,
+    folders: BTreeMap<&'a str, Folder<'a>>,
+}
+
+impl<'a> Folder<'a> {
+    fn insert(&mut self, path: impl Iterator<Item = &'a str>, id: ObjectId, mode: Mode) {
+        let segments: Vec<&str> = path.collect();
+        let (file_name, folders) = segments.split_last().expect("a path has a segment");
+        let mut folder = self;
+        for name in folders {
+            folder = folder.folders.entry(name).or_default();
+        }
+        folder.files.insert(file_name, (id, mode));
+    }
+
+    /// Adds this folder's tree, and its subfolders', to `pack`.
+    fn write(&self, pack: &mut Pack) -> ObjectId {
+        let mut entries = Vec::with_capacity(self.files.len() + self.folders.len());
+        for (name, folder) in &self.folders {
+            entries.push((*name, EntryMode::Folder, folder.write(pack)));
+        }
+        for (name, (id, mode)) in &self.files {
+            let mode = match mode {
+                Mode::Executable => EntryMode::Executable,
+                Mode::Regular => EntryMode::File,
+            };
+            entries.push((*name, mode, *id));
+        }
+        pack.add(Kind::Tree, &git_format::tree(&mut entries))
+    }
 }
 
 /// Paths under `dir` with uncommitted changes (modified, staged, deleted or untracked, not
@@ -183,4 +253,111 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::*;
+    use crate::apply::write_tree;
+    use crate::tree::{FileEntry, RelPath};
+
+    fn tree(files: &[(&str, &str, Mode)]) -> Tree {
+        let mut tree = Tree::new();
+        for (path, contents, mode) in files {
+            tree.insert(
+                RelPath::new(path).unwrap(),
+                FileEntry {
+                    contents: contents.as_bytes().to_vec(),
+                    mode: *mode,
+                },
+            );
+        }
+        tree
+    }
+
+    /// Runs git in `dir` if it is installed; `None` if it is not.
+    fn git(dir: &Path, args: &[&str]) -> Option<std::process::Output> {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .ok()
+    }
+
+    #[test]
+    fn commit_holds_the_tree_minus_ignored_files_and_the_index_matches_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = tree(&[
+            (".gitignore", "/target/\n*.log\n!keep.log\n", Mode::Regular),
+            ("src/main.rs", "fn main() {}\n", Mode::Regular),
+            ("src/lib.rs", "", Mode::Regular),
+            ("src-gen/a.rs", "", Mode::Regular),
+            ("scripts/run.sh", "#!/bin/sh\n", Mode::Executable),
+            ("debug.log", "ignored\n", Mode::Regular),
+            ("keep.log", "kept\n", Mode::Regular),
+            ("target/x", "ignored\n", Mode::Regular),
+        ]);
+        write_tree(&tree, dir.path()).unwrap();
+        let id = init_and_commit(dir.path(), &tree, "Generate it").unwrap();
+
+        let repo = Repository::open(dir.path()).unwrap();
+        let head = repo.head().unwrap();
+        assert!(head.is_branch());
+        let commit = head.peel_to_commit().unwrap();
+        assert_eq!(commit.id().to_string(), id);
+        assert_eq!(commit.message().unwrap(), "Generate it\n");
+        assert_eq!(commit.parent_count(), 0);
+        let mut committed = Vec::new();
+        commit
+            .tree()
+            .unwrap()
+            .walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+                if entry.kind() == Some(git2::ObjectType::Blob) {
+                    let name = entry.name().unwrap();
+                    committed.push((format!("{folder}{name}"), entry.filemode()));
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .unwrap();
+        committed.sort();
+        assert_eq!(
+            committed,
+            [
+                (".gitignore".to_owned(), 0o100644),
+                ("keep.log".to_owned(), 0o100644),
+                ("scripts/run.sh".to_owned(), 0o100755),
+                ("src-gen/a.rs".to_owned(), 0o100644),
+                ("src/lib.rs".to_owned(), 0o100644),
+                ("src/main.rs".to_owned(), 0o100644),
+            ]
+        );
+        let statuses = repo.statuses(None).unwrap();
+        let mut changes: Vec<(String, git2::Status)> = statuses
+            .iter()
+            .map(|entry| (entry.path().unwrap().to_owned(), entry.status()))
+            .collect();
+        changes.sort_by(|a, b| a.0.cmp(&b.0));
+        let ignored = git2::Status::IGNORED;
+        assert_eq!(
+            changes,
+            [
+                ("debug.log".to_owned(), ignored),
+                ("target/".to_owned(), ignored)
+            ],
+            "libgit2 sees a clean working tree"
+        );
+
+        // git itself, where installed: a valid repository, clean even to commands that do not
+        // refresh the index first.
+        if let Some(fsck) = git(dir.path(), &["fsck", "--strict", "--full"]) {
+            assert!(fsck.status.success(), "{fsck:?}");
+            let status = git(dir.path(), &["status", "--porcelain"]).unwrap();
+            assert_eq!(String::from_utf8_lossy(&status.stdout), "");
+            let diff = git(dir.path(), &["diff-index", "--quiet", "HEAD", "--"]).unwrap();
+            assert!(diff.status.success(), "{diff:?}");
+        }
+    }
 }

@@ -16,14 +16,18 @@ pub mod blueprint;
 pub mod diff;
 pub mod error;
 pub mod events;
+pub mod git_format;
 pub mod git_repo;
+pub mod kit;
 pub mod name;
 pub mod prompt;
 pub mod record;
 pub mod render;
 pub mod resolve;
 pub mod template;
+pub mod template_parse;
 pub mod tree;
+pub mod update;
 pub mod workdir;
 
 pub use error::{Error, Result};

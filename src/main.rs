@@ -12,11 +12,5 @@ fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2.
     let cli = commands::Cli::parse();
     let ui = ui::Ui::new(cli.color, cli.quiet);
-    match commands::run(cli.command, &ui) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            ui.error(&err);
-            ExitCode::from(err.exit_code() as u8)
-        }
-    }
+    ExitCode::from(commands::run(cli.command, &ui))
 }

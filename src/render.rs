@@ -8,6 +8,7 @@ use crate::answers::Answers;
 use crate::blueprint::{Blueprint, TemplateFile};
 use crate::error::{Error, Location, Result};
 use crate::template::{self, TemplateError};
+use crate::template_parse;
 use crate::tree::{FileEntry, RelPath, Tree};
 
 pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
@@ -73,7 +74,6 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
     let verbatim = |file: &TemplateFile| {
         blueprint.manifest.copy_without_render.is_match(&file.path) || is_binary(&file.contents)
     };
-    let mut tera = template::new_tera();
     let sources: Vec<(&str, &str)> = selected
         .iter()
         .filter(|(file, _)| !verbatim(file))
@@ -82,11 +82,28 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             (file.path.as_str(), text)
         })
         .collect();
-    // Adding all at once lets templates `{% include %}` each other; a failure names the file.
-    for (path, source) in &sources {
-        tera.add_raw_template(path, source)
-            .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
-    }
+    let tera = blueprint.compiled.get_or_parse(&sources, || {
+        let mut tera = template::new_tera();
+        let mut parser = template_parse::Parser::default();
+        // Parsed one by one, so a syntax error names its file; linked (`extends`, `import`) once
+        // all are in, so a template may build on one that sorts after it.
+        for (path, source) in &sources {
+            let parsed = parser
+                .parse(path, source)
+                .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
+            tera.templates.insert((*path).to_owned(), parsed);
+        }
+        tera.build_inheritance_chains()
+            .and_then(|()| tera.check_macro_files())
+            .map_err(|err| Error::Template {
+                location: Location {
+                    file: blueprint.origin.clone(),
+                    line: None,
+                },
+                message: template::describe(&err, "").message,
+            })?;
+        Ok(tera)
+    })?;
 
     let mut tree = Tree::new();
     for (file, path) in selected {
@@ -271,6 +288,19 @@ copy_without_render = ["static/**"]
         assert_eq!(tree.get("bin/start.sh").unwrap().mode, Mode::Executable);
         assert_eq!(tree.get("src/my_svc.rs").unwrap().mode, Mode::Regular);
         assert_eq!(text(&tree, "win.bat"), "echo my-svc\r\nexit\r\n");
+    }
+
+    #[test]
+    fn parsed_templates_are_reused_across_renders() {
+        let bp = sample();
+        let defaults = answers(&bp, &[]);
+        let first = render(&bp, &defaults).unwrap();
+        assert_eq!(format!("{:?}", bp.compiled), "CompiledTemplates(1 sets)");
+        assert_eq!(render(&bp.clone(), &defaults).unwrap(), first);
+        assert_eq!(format!("{:?}", bp.compiled), "CompiledTemplates(1 sets)");
+        // Other answers that select other files parse their own set.
+        render(&bp, &answers(&bp, &["with_events=true"])).unwrap();
+        assert_eq!(format!("{:?}", bp.compiled), "CompiledTemplates(2 sets)");
     }
 
     #[test]

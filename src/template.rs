@@ -4,6 +4,7 @@
 //! Tera is built without its optional built-ins, which drops `now()` and `get_random()`: a
 //! template must not be able to make rendering depend on the clock or on chance.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use heck::{
@@ -46,11 +47,17 @@ pub fn render_str(source: &str, context: &Context) -> Result<String, TemplateErr
     if !source.contains("{{") && !source.contains("{%") && !source.contains("{#") {
         return Ok(source.to_owned());
     }
-    let mut tera = new_tera();
-    tera.add_raw_template("__inline", source)
-        .map_err(|err| describe(&err, source))?;
-    tera.render("__inline", context)
-        .map_err(|err| describe(&err, source))
+    // One Tera serves every short template: setting one up registers some 70 built-ins, which
+    // costs more than rendering a path segment or a default.
+    thread_local! {
+        static INLINE: RefCell<Tera> = RefCell::new(new_tera());
+    }
+    INLINE.with_borrow_mut(|tera| {
+        tera.add_raw_template("__inline", source)
+            .map_err(|err| describe(&err, source))?;
+        tera.render("__inline", context)
+            .map_err(|err| describe(&err, source))
+    })
 }
 
 /// Evaluates a `when` condition such as `example_resource` or `ci == 'github'`.
@@ -134,6 +141,12 @@ const CASE_FILTERS: [(&str, Filter); 6] = [
     ("title_case", |s| s.to_title_case()),
 ];
 
+/// Whether `filter` is one of the case filters, whose output holds only letters, digits, `_`,
+/// `-` and spaces (never `/` or `.`), which makes it safe inside a path.
+pub fn is_case_filter(filter: &str) -> bool {
+    CASE_FILTERS.iter().any(|(name, _)| *name == filter)
+}
+
 fn register_filters(tera: &mut Tera) {
     for (name, convert) in CASE_FILTERS {
         tera.register_filter(
@@ -179,6 +192,23 @@ mod tests {
             out,
             "product_catalog product-catalog ProductCatalog productCatalog PRODUCT_CATALOG Product Catalog"
         );
+    }
+
+    #[test]
+    fn case_filters_never_produce_path_separators_or_dots() {
+        // `svcgen blueprint lint` relies on this to call `{{ x | kebab_case }}` safe in a path.
+        for evil in ["../../etc/passwd", "/abs", "a\\b", ".git", "..", "x/../y.z"] {
+            let c = ctx(&[("x", Value::String(evil.into()))]);
+            for (name, _) in CASE_FILTERS {
+                assert!(is_case_filter(name));
+                let out = render_str(&format!("{{{{ x | {name} }}}}"), &c).unwrap();
+                assert!(
+                    !out.contains(['/', '\\', '.']),
+                    "{name}({evil:?}) = {out:?}"
+                );
+            }
+        }
+        assert!(!is_case_filter("replace"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ const GREEN: &str = "\x1b[1;32m";
 const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[1;33m";
 const BOLD: &str = "\x1b[1m";
+const CYAN: &str = "\x1b[36m";
 const RESET: &str = "\x1b[0m";
 
 impl Ui {
@@ -47,6 +48,13 @@ impl Ui {
         }
     }
 
+    /// A status line that needs the reader's attention (a conflict), in yellow.
+    pub fn attention(&self, verb: &str, message: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{} {message}", self.paint(YELLOW, &format!("{verb:>12}")));
+        }
+    }
+
     pub fn warn(&self, message: impl std::fmt::Display) {
         eprintln!("{}: {message}", self.paint(YELLOW, "warning"));
     }
@@ -67,5 +75,32 @@ impl Ui {
 
     pub fn bold(&self, text: &str) -> String {
         self.paint(BOLD, text)
+    }
+
+    /// `error: message` for one of several problems reported before the command fails.
+    pub fn problem(&self, message: impl std::fmt::Display) {
+        eprintln!("{}: {message}", self.paint(RED, "error"));
+    }
+
+    /// A unified diff on stderr, removed lines red and added lines green when colour is on.
+    pub fn diff(&self, diff: &str) {
+        for line in diff.lines() {
+            let styled = if line.starts_with("+++") || line.starts_with("---") {
+                self.paint(BOLD, line)
+            } else if line.starts_with('+') {
+                self.paint(GREEN, line)
+            } else if line.starts_with('-') {
+                self.paint(RED, line)
+            } else if line.starts_with("@@") {
+                self.paint(CYAN, line)
+            } else {
+                line.to_owned()
+            };
+            eprintln!("    {styled}");
+        }
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
     }
 }

@@ -374,5 +374,21 @@ fn replaying_the_record_on_a_fresh_render_gives_the_working_tree() {
         .iter()
         .map(|(path, entry)| (path.to_string(), entry.contents.clone()))
         .collect();
-    assert_eq!(replayed, snapshot(&dir));
+    // The update base (svcgen's copy of what it generated) is not rendered; it must hold the
+    // same bytes as the replay for every file it stores.
+    let mut on_disk = snapshot(&dir);
+    on_disk.remove(svcgen::update::base::ATTRIBUTES_PATH);
+    let base_text = on_disk.remove(svcgen::update::base::BASE_PATH).unwrap();
+    assert_eq!(replayed, on_disk);
+    let base = svcgen::update::base::Base::parse(&base_text, Path::new("base")).unwrap();
+    assert!(base.damaged.is_empty());
+    let stored = base.content_tree();
+    assert!(stored.len() > 3, "the base stores the generated text files");
+    for (path, entry) in stored.iter() {
+        assert_eq!(
+            Some(&entry.contents),
+            replayed.get(path.as_str()),
+            "base of {path} after add-event"
+        );
+    }
 }

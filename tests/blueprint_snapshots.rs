@@ -1,72 +1,64 @@
-//! Pins the whole output of every built-in blueprint, for every answer set it declares in
-//! `[[tests]]`, as readable snapshots in the top-level `snapshots/` folder. A change to a
-//! template shows up in review as a change to these files.
+//! Pins the whole output of every built-in blueprint, for every variant `svcgen blueprint test`
+//! renders (its `[[tests]]` answer sets plus the pairwise matrix), against the snapshots in the
+//! top-level `snapshots/` folder. It is the same check as
+//! `svcgen blueprint test blueprints/NAME --snapshots snapshots` (which `.ci/run` also runs),
+//! through the same library code, so `cargo test` catches a template change too.
+//!
+//! To accept a change: `svcgen blueprint test blueprints/NAME --snapshots snapshots --accept`,
+//! or review the `.snap.new` files this test leaves with `cargo insta review`.
+
+use std::path::Path;
 
 use svcgen::answers::GivenAnswers;
+use svcgen::blueprint::Blueprint;
 use svcgen::blueprint::builtin;
-use svcgen::render::{is_binary, render};
+use svcgen::blueprint::source::read_dir;
+use svcgen::kit::suite::{self, Outcome};
+use svcgen::render::render;
 use svcgen::resolve::resolve_answers;
 use svcgen::tree::Tree;
 
-fn describe(tree: &Tree) -> String {
-    let mut out = String::new();
-    for (path, entry) in tree.iter() {
-        out.push_str(&format!(
-            "==== {path} (mode {}, {} bytes)\n",
-            entry.mode,
-            entry.contents.len()
-        ));
-        if is_binary(&entry.contents) {
-            out.push_str("<binary>\n");
-        } else {
-            out.push_str(&String::from_utf8_lossy(&entry.contents));
-            if !entry.contents.ends_with(b"\n") {
-                out.push_str("\n<no newline at end of file>\n");
+#[test]
+fn every_builtin_blueprint_matches_its_snapshots() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let names: Vec<_> = builtin::names().collect();
+    assert!(names.contains(&"service"), "built-ins: {names:?}");
+    let mut failures = Vec::new();
+    for name in names {
+        let dir = root.join("blueprints").join(name);
+        let blueprint =
+            Blueprint::from_files(format!("blueprints/{name}"), read_dir(&dir).unwrap()).unwrap();
+        assert!(
+            blueprint.manifest.tests.len() >= 2,
+            "blueprint {name} declares {} [[tests]] answer sets; at least two are pinned",
+            blueprint.manifest.tests.len()
+        );
+        let report = suite::run(&blueprint, &root.join("snapshots"), false).unwrap();
+        assert!(
+            report.matrix.problems.is_empty(),
+            "{name}: {:?}",
+            report.matrix.problems
+        );
+        assert!(
+            report.obsolete.is_empty(),
+            "{name}: obsolete snapshots {:?}",
+            report.obsolete
+        );
+        for result in &report.results {
+            match &result.outcome {
+                Outcome::Matched => {}
+                Outcome::Mismatch { diff, .. } => {
+                    failures.push(format!("{name}/{}:\n{diff}", result.variant.name))
+                }
+                other => failures.push(format!("{name}/{}: {other:?}", result.variant.name)),
             }
         }
     }
-    out
-}
-
-#[test]
-fn every_builtin_blueprint_has_at_least_two_answer_sets_and_matches_its_snapshots() {
-    let names: Vec<_> = builtin::names().collect();
-    assert!(names.contains(&"service"), "built-ins: {names:?}");
-    for name in names {
-        let blueprint = builtin::load(name).unwrap();
-        let sets = &blueprint.manifest.tests;
-        assert!(
-            sets.len() >= 2,
-            "blueprint {name} declares {} [[tests]] answer sets; at least two are pinned",
-            sets.len()
-        );
-        for set in sets {
-            let given = GivenAnswers::from_values(set.answers.clone());
-            let answers = resolve_answers(
-                &blueprint.manifest,
-                &blueprint.manifest_path(),
-                "catalog",
-                &given,
-                None,
-            )
-            .unwrap_or_else(|err| panic!("{name}/{}: {err}", set.name));
-            let tree = render(&blueprint, &answers)
-                .unwrap_or_else(|err| panic!("{name}/{}: {err}", set.name));
-            let answers_text = answers
-                .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            insta::with_settings!({
-                snapshot_path => "../snapshots",
-                prepend_module_to_snapshot => false,
-                omit_expression => true,
-                description => format!("blueprint {name} {}, answer set `{}`:\n{answers_text}", blueprint.manifest.version, set.name),
-            }, {
-                insta::assert_snapshot!(format!("{name}__{}", set.name), describe(&tree));
-            });
-        }
-    }
+    assert!(
+        failures.is_empty(),
+        "built-in blueprint output changed; accept it with `svcgen blueprint test blueprints/NAME --snapshots snapshots --accept`:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// What `svcgen add-event` adds to a service of the built-in `service` blueprint: new files in

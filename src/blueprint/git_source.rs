@@ -22,42 +22,104 @@ const REFSPECS: [&str; 3] = [
 ];
 
 pub fn fetch(url: &str, reference: Option<&str>, cache_dir: &Path) -> Result<Fetched> {
-    let mirror = cache_dir.join("git").join(cache_key(url));
-    let existed = mirror.join("HEAD").exists();
-    let repo = if existed {
-        Repository::open_bare(&mirror)
-            .map_err(|err| Error::git(format!("opening cached clone {}", mirror.display()), err))?
-    } else {
-        std::fs::create_dir_all(&mirror).map_err(|err| Error::io(&mirror, err))?;
-        Repository::init_bare(&mirror).map_err(|err| Error::git("creating blueprint cache", err))?
-    };
-
-    let offline = match fetch_into(&repo, &mirror, url) {
-        Ok(()) => false,
-        // A cached copy is better than no blueprint; the caller says that it was used.
-        Err(_) if existed => true,
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&mirror);
-            return Err(err);
-        }
-    };
-
-    let commit = resolve(&repo, reference).map_err(|err| {
-        Error::git(
-            format!(
-                "finding `{}` in blueprint {url}",
-                reference.unwrap_or("HEAD")
-            ),
-            err,
-        )
-    })?;
-    let files = read_commit(&repo, commit)
-        .map_err(|err| Error::git(format!("reading blueprint {url} at {commit}"), err))?;
+    let mirror = Mirror::open(url, cache_dir, true)?;
+    let commit = mirror.resolve(reference)?;
     Ok(Fetched {
-        files,
+        files: mirror.read(commit)?,
         commit: commit.to_string(),
-        offline,
+        offline: mirror.offline,
     })
+}
+
+/// A bare clone of a blueprint repository in the cache, fetched when opened.
+pub struct Mirror {
+    repo: Repository,
+    url: String,
+    /// True when the fetch failed and the cached copy is used as it was.
+    pub offline: bool,
+}
+
+impl Mirror {
+    /// Opens (creating it if needed) the cached clone of `url`; fetches it unless `fetch` is
+    /// false and a cached copy exists.
+    pub fn open(url: &str, cache_dir: &Path, fetch: bool) -> Result<Mirror> {
+        let mirror = cache_dir.join("git").join(cache_key(url));
+        let existed = mirror.join("HEAD").exists();
+        let repo = if existed {
+            Repository::open_bare(&mirror).map_err(|err| {
+                Error::git(format!("opening cached clone {}", mirror.display()), err)
+            })?
+        } else {
+            std::fs::create_dir_all(&mirror).map_err(|err| Error::io(&mirror, err))?;
+            Repository::init_bare(&mirror)
+                .map_err(|err| Error::git("creating blueprint cache", err))?
+        };
+        if existed && !fetch {
+            return Ok(Mirror {
+                repo,
+                url: url.to_owned(),
+                offline: true,
+            });
+        }
+        let offline = match fetch_into(&repo, &mirror, url) {
+            Ok(()) => false,
+            // A cached copy is better than no blueprint; the caller says that it was used.
+            Err(_) if existed => true,
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&mirror);
+                return Err(err);
+            }
+        };
+        Ok(Mirror {
+            repo,
+            url: url.to_owned(),
+            offline,
+        })
+    }
+
+    /// A branch, a tag, or a commit id (full or abbreviated); `None` is the remote's HEAD.
+    pub fn resolve(&self, reference: Option<&str>) -> Result<Oid> {
+        resolve(&self.repo, reference).map_err(|err| {
+            Error::git(
+                format!(
+                    "finding `{}` in blueprint {}",
+                    reference.unwrap_or("HEAD"),
+                    self.url
+                ),
+                err,
+            )
+        })
+    }
+
+    pub fn is_branch(&self, name: &str) -> bool {
+        self.repo
+            .find_reference(&format!("refs/remotes/origin/{name}"))
+            .is_ok()
+    }
+
+    /// Tags that name a version (`v1.2.0` or `1.2.0`), highest first.
+    pub fn version_tags(&self) -> Result<Vec<(semver::Version, String)>> {
+        let names = self
+            .repo
+            .tag_names(None)
+            .map_err(|err| Error::git(format!("listing tags of {}", self.url), err))?;
+        let mut tags: Vec<(semver::Version, String)> = names
+            .iter()
+            .filter_map(|name| {
+                let name = name.ok()??;
+                let version =
+                    semver::Version::parse(name.strip_prefix('v').unwrap_or(name)).ok()?;
+                Some((version, name.to_owned()))
+            })
+            .collect();
+        tags.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(tags)
+    }
+
+    pub fn read(&self, commit: Oid) -> Result<Vec<SourceFile>> {
+        read_commit(&self.repo, commit)
+            .map_err(|err| Error::git(format!("reading blueprint {} at {commit}", self.url), err))
+    }
 }
 
 /// Local repositories are fetched by libgit2 itself. Network transports go through the `git`

@@ -27,7 +27,61 @@ pub struct Manifest {
     pub variables: Vec<Variable>,
     pub include_rules: Vec<IncludeRule>,
     pub copy_without_render: GlobSet,
+    /// How `svcgen update` treats each generated file (see [`FilePolicies`]).
+    pub policies: FilePolicies,
+    /// Files the blueprint moved, in declaration order; `update` moves the service's copy along.
+    pub renames: Vec<Rename>,
+    /// Changes to recorded answers, sorted by version; applied by `update` in that order.
+    pub migrations: Vec<Migration>,
     pub tests: Vec<AnswerSet>,
+    /// `[check]`: what `svcgen blueprint test --build` runs inside each rendered variant.
+    pub check: Option<Check>,
+    /// `[[upgrade_tests]]`, kept as written: the key is reserved for upgrade tests (render the
+    /// previous version, apply edits, update), which need `svcgen update`. Rendering ignores it;
+    /// `svcgen blueprint lint` and `test` report it as not yet supported.
+    pub upgrade_tests: Vec<toml::Value>,
+}
+
+/// A shell command run in the root of a rendered variant (`cargo check --locked`).
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub command: String,
+}
+
+/// `[files] seed = [...]` and `user = [...]`: globs over the paths of the *generated* service
+/// (not the template paths), each a Tera template over the answers first, so a blueprint can
+/// name `src/domain/{{ resource }}.rs`. A file matching neither is `managed`.
+#[derive(Debug, Clone, Default)]
+pub struct FilePolicies {
+    /// Written when the file does not exist yet, never changed or removed afterwards.
+    pub seed: Vec<String>,
+    /// Written by `svcgen new` only; `update` never writes, merges or removes them.
+    pub user: Vec<String>,
+}
+
+/// `[[files.renames]]`: the file the blueprint used to generate at `from` is now generated at
+/// `to`. Both are path templates over the answers.
+#[derive(Debug, Clone)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+    /// The blueprint version that made the move: services already on it or newer are left
+    /// alone, so a later file that reuses the old name is not moved. `None`: always applies.
+    pub since: Option<semver::Version>,
+}
+
+/// `[[migrations]]`: how answers recorded by versions older than `version` become answers of
+/// this version.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: semver::Version,
+    /// Old variable name to new name, value kept.
+    pub rename: IndexMap<String, String>,
+    /// Variable to Tera expression over the (already renamed) answers; the text it renders is
+    /// parsed as the variable's type.
+    pub set: IndexMap<String, String>,
+    /// Variables that no longer exist.
+    pub remove: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,7 +137,38 @@ struct RawManifest {
     #[serde(default)]
     files: RawFiles,
     #[serde(default)]
+    migrations: Vec<RawMigration>,
+    #[serde(default)]
     tests: Vec<RawAnswerSet>,
+    check: Option<RawCheck>,
+    #[serde(default)]
+    upgrade_tests: Vec<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    command: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRename {
+    from: String,
+    to: String,
+    since: Option<semver::Version>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMigration {
+    version: semver::Version,
+    #[serde(default)]
+    rename: IndexMap<String, String>,
+    #[serde(default)]
+    set: IndexMap<String, String>,
+    #[serde(default)]
+    remove: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +211,12 @@ struct RawFiles {
     include: Vec<RawIncludeRule>,
     #[serde(default)]
     copy_without_render: Vec<String>,
+    #[serde(default)]
+    seed: Vec<String>,
+    #[serde(default)]
+    user: Vec<String>,
+    #[serde(default)]
+    renames: Vec<RawRename>,
 }
 
 #[derive(Deserialize)]
@@ -146,12 +237,21 @@ struct RawAnswerSet {
 impl Manifest {
     /// Parses and checks a manifest. `file` is how the file is named in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Manifest> {
-        let raw: RawManifest = toml::from_str(text).map_err(|err| Error::Manifest {
-            location: Location {
-                file: file.to_owned(),
-                line: err.span().map(|span| line_at(text, span.start)),
-            },
-            message: err.message().trim_end().to_owned(),
+        Manifest::parse_all(text, file).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Like [`Manifest::parse`], but reports every problem found rather than the first, for
+    /// `svcgen blueprint lint`. A TOML syntax error still stops at once: nothing after it can be
+    /// read. The error list is never empty.
+    pub fn parse_all(text: &str, file: &str) -> std::result::Result<Manifest, Vec<Error>> {
+        let raw: RawManifest = toml::from_str(text).map_err(|err| {
+            vec![Error::Manifest {
+                location: Location {
+                    file: file.to_owned(),
+                    line: err.span().map(|span| line_at(text, span.start)),
+                },
+                message: err.message().trim_end().to_owned(),
+            }]
         })?;
         let fail = |needle: &str, message: String| Error::Manifest {
             location: Location {
@@ -160,36 +260,151 @@ impl Manifest {
             },
             message,
         };
+        let mut errors = Vec::new();
 
+        // Migrations may name any declared variable, even one with a problem of its own.
+        let declared_names: Vec<String> = raw.variables.keys().cloned().collect();
         let mut variables = Vec::with_capacity(raw.variables.len());
         for (name, raw_var) in raw.variables {
             let header = format!("[variables.{name}]");
-            variables.push(check_variable(name, raw_var).map_err(|msg| fail(&header, msg))?);
+            match check_variable(name, raw_var) {
+                Ok(variable) => variables.push(variable),
+                Err(msg) => errors.push(fail(&header, msg)),
+            }
         }
 
         let mut include_rules = Vec::with_capacity(raw.files.include.len());
         for rule in raw.files.include {
             let first = rule.paths.first().cloned().unwrap_or_default();
-            let paths = build_globset(&rule.paths).map_err(|msg| fail(&first, msg))?;
             if rule.paths.is_empty() {
-                return Err(fail("[[files.include]]", "`paths` is empty".into()));
+                errors.push(fail("[[files.include]]", "`paths` is empty".into()));
+                continue;
             }
-            include_rules.push(IncludeRule {
-                patterns: rule.paths,
-                paths,
-                when: rule.when,
+            match build_globset(&rule.paths) {
+                Ok(paths) => include_rules.push(IncludeRule {
+                    patterns: rule.paths,
+                    paths,
+                    when: rule.when,
+                }),
+                Err(msg) => errors.push(fail(&first, msg)),
+            }
+        }
+        let copy_without_render =
+            build_globset(&raw.files.copy_without_render).unwrap_or_else(|msg| {
+                errors.push(fail("copy_without_render", msg));
+                GlobSet::empty()
+            });
+
+        for pattern in raw.files.seed.iter().chain(&raw.files.user) {
+            // Templated patterns are checked once rendered, when their answers are known.
+            if !is_template(pattern)
+                && let Err(msg) = build_globset(std::slice::from_ref(pattern))
+            {
+                errors.push(fail(pattern, msg));
+            }
+        }
+        let policies = FilePolicies {
+            seed: raw.files.seed,
+            user: raw.files.user,
+        };
+        let mut renames = Vec::with_capacity(raw.files.renames.len());
+        for rename in raw.files.renames {
+            if rename.from.trim().is_empty() || rename.to.trim().is_empty() {
+                errors.push(fail(
+                    "[[files.renames]]",
+                    "a rename needs a non-empty `from` and `to`".into(),
+                ));
+                continue;
+            }
+            if rename.from == rename.to {
+                errors.push(fail(
+                    &rename.from,
+                    format!("rename `from` and `to` are the same: `{}`", rename.from),
+                ));
+                continue;
+            }
+            if let Some(since) = rename
+                .since
+                .as_ref()
+                .filter(|v| **v > raw.blueprint.version)
+            {
+                errors.push(fail(
+                    &rename.from,
+                    format!(
+                        "rename of `{}` is `since` {since}, newer than this blueprint ({})",
+                        rename.from, raw.blueprint.version
+                    ),
+                ));
+                continue;
+            }
+            renames.push(Rename {
+                from: rename.from,
+                to: rename.to,
+                since: rename.since,
             });
         }
-        let copy_without_render = build_globset(&raw.files.copy_without_render)
-            .map_err(|msg| fail("copy_without_render", msg))?;
+
+        let declared = |name: &str| declared_names.iter().any(|v| v == name);
+        let mut migrations: Vec<Migration> = Vec::with_capacity(raw.migrations.len());
+        for raw_migration in raw.migrations {
+            let version = raw_migration.version;
+            let header = "[[migrations]]";
+            let before = errors.len();
+            if version > raw.blueprint.version {
+                errors.push(fail(
+                    header,
+                    format!(
+                        "migration for version {version} is newer than this blueprint ({})",
+                        raw.blueprint.version
+                    ),
+                ));
+            }
+            for (old, new) in &raw_migration.rename {
+                if !declared(new) {
+                    errors.push(fail(
+                        header,
+                        format!(
+                            "migration {version} renames `{old}` to `{new}`, which is not a declared variable"
+                        ),
+                    ));
+                }
+            }
+            for target in raw_migration.set.keys() {
+                if !declared(target) {
+                    errors.push(fail(
+                        header,
+                        format!(
+                            "migration {version} sets `{target}`, which is not a declared variable"
+                        ),
+                    ));
+                }
+            }
+            if migrations.iter().any(|m| m.version == version) {
+                errors.push(fail(
+                    header,
+                    format!("two [[migrations]] for version {version}"),
+                ));
+            }
+            if errors.len() > before {
+                continue;
+            }
+            migrations.push(Migration {
+                version,
+                rename: raw_migration.rename,
+                set: raw_migration.set,
+                remove: raw_migration.remove,
+            });
+        }
+        migrations.sort_by(|a, b| a.version.cmp(&b.version));
 
         let mut tests = Vec::with_capacity(raw.tests.len());
         for set in raw.tests {
             if tests.iter().any(|t: &AnswerSet| t.name == set.name) {
-                return Err(fail(
+                errors.push(fail(
                     &set.name,
                     format!("two [[tests]] are named `{}`", set.name),
                 ));
+                continue;
             }
             tests.push(AnswerSet {
                 name: set.name,
@@ -197,6 +412,20 @@ impl Manifest {
             });
         }
 
+        let check = match raw.check {
+            Some(check) if check.command.trim().is_empty() => {
+                errors.push(fail("[check]", "`command` is empty".into()));
+                None
+            }
+            Some(check) => Some(Check {
+                command: check.command,
+            }),
+            None => None,
+        };
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(Manifest {
             name: raw.blueprint.name,
             description: raw.blueprint.description,
@@ -205,7 +434,12 @@ impl Manifest {
             variables,
             include_rules,
             copy_without_render,
+            policies,
+            renames,
+            migrations,
             tests,
+            check,
+            upgrade_tests: raw.upgrade_tests,
         })
     }
 
@@ -220,7 +454,12 @@ impl Manifest {
             variables: Vec::new(),
             include_rules: Vec::new(),
             copy_without_render: GlobSet::empty(),
+            policies: FilePolicies::default(),
+            renames: Vec::new(),
+            migrations: Vec::new(),
             tests: Vec::new(),
+            check: None,
+            upgrade_tests: Vec::new(),
         }
     }
 
@@ -350,6 +589,11 @@ impl Variable {
     }
 }
 
+/// Whether a string holds Tera syntax (and so is rendered before use).
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%")
+}
+
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
@@ -426,6 +670,31 @@ mod tests {
     }
 
     #[test]
+    fn parse_all_reports_every_problem() {
+        let text = format!(
+            "{HEADER}[variables.a]\ntype = \"choice\"\n[variables.b]\ntype = \"bool\"\nmin = 1\n[[files.include]]\npaths = [\"[\"]\nwhen = \"a\"\n"
+        );
+        let errors = Manifest::parse_all(&text, "blueprint.toml").unwrap_err();
+        let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(texts.len(), 3, "{texts:#?}");
+        assert!(texts[0].starts_with("blueprint.toml:4:"), "{texts:#?}");
+        assert!(texts[1].starts_with("blueprint.toml:6:"), "{texts:#?}");
+        assert!(texts[2].contains("invalid glob"), "{texts:#?}");
+    }
+
+    #[test]
+    fn check_command_and_reserved_upgrade_tests() {
+        let m = parse(
+            "[check]\ncommand = \"cargo check --locked\"\n[[upgrade_tests]]\nfrom = \"v1\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.check.unwrap().command, "cargo check --locked");
+        assert_eq!(m.upgrade_tests.len(), 1);
+        let err = parse("[check]\ncommand = \" \"\n").unwrap_err();
+        assert!(err.to_string().contains("`command` is empty"), "{err}");
+    }
+
+    #[test]
     fn name_cannot_be_redeclared() {
         let err = parse("[variables.name]\ntype = \"string\"\n").unwrap_err();
         assert!(err.to_string().contains("cannot be declared"), "{err}");
@@ -435,6 +704,53 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let err = parse("[variables.x]\ntype = \"string\"\ndefualt = \"a\"\n").unwrap_err();
         assert!(err.to_string().contains("defualt"), "{err}");
+    }
+
+    #[test]
+    fn policies_renames_and_migrations_are_read_and_checked() {
+        let m = parse(
+            r#"
+[variables.region]
+type = "string"
+default = "eu"
+[files]
+seed = ["src/domain/{{ name }}.rs", "examples/**"]
+user = ["README.md"]
+[[files.renames]]
+from = "ci.yml"
+to = ".ci/{{ name }}.yml"
+since = "1.0.0"
+[[migrations]]
+version = "1.0.0"
+rename = { zone = "region" }
+[[migrations]]
+version = "0.9.0"
+set = { region = "{{ zone | upper }}" }
+remove = ["legacy"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.policies.seed.len(), 2);
+        assert_eq!(m.policies.user, ["README.md"]);
+        assert_eq!(m.renames[0].to, ".ci/{{ name }}.yml");
+        let versions: Vec<String> = m.migrations.iter().map(|m| m.version.to_string()).collect();
+        assert_eq!(versions, ["0.9.0", "1.0.0"], "sorted by version");
+
+        let err = parse("[[migrations]]\nversion = \"2.0.0\"\n").unwrap_err();
+        assert!(
+            err.to_string().contains("newer than this blueprint"),
+            "{err}"
+        );
+        let err =
+            parse("[[migrations]]\nversion = \"1.0.0\"\nset = { nope = \"1\" }\n").unwrap_err();
+        assert!(
+            err.to_string().contains("`nope`, which is not a declared"),
+            "{err}"
+        );
+        let err = parse("[files]\nseed = [\"a/[\"]\n").unwrap_err();
+        assert!(err.to_string().contains("invalid glob"), "{err}");
+        let err = parse("[[files.renames]]\nfrom = \"a\"\nto = \"a\"\n").unwrap_err();
+        assert!(err.to_string().contains("are the same"), "{err}");
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! [`crate::render::render`] pure.
 
 pub mod builtin;
-mod git_source;
+pub mod git_source;
 pub mod manifest;
 pub mod source;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::tree::Mode;
@@ -43,6 +46,8 @@ pub struct Blueprint {
     /// Every other file beside `blueprint.toml` and `template/` (such as the `events/` part that
     /// `add-event` renders), with paths relative to the blueprint's root.
     pub other_files: Vec<SourceFile>,
+    /// Templates already parsed, shared by every render of this blueprint value and its clones.
+    pub compiled: CompiledTemplates,
 }
 
 impl Blueprint {
@@ -97,6 +102,7 @@ impl Blueprint {
             manifest,
             templates,
             other_files,
+            compiled: CompiledTemplates::default(),
         })
     }
 
@@ -108,6 +114,51 @@ impl Blueprint {
     /// How a template file is named in error messages.
     pub fn display_path(&self, template_path: &str) -> String {
         format!("{}/{TEMPLATE_DIR}/{template_path}", self.origin)
+    }
+}
+
+/// Parsed templates, reused across renders: parsing is most of a render's cost, and
+/// `update --all` renders one blueprint once per service. Keyed by the templates a render
+/// selected (their paths and a hash of their text), so answers that select other files, or
+/// templates changed in place, get their own entry.
+#[derive(Clone, Default)]
+pub struct CompiledTemplates(Arc<Mutex<HashMap<TemplateSetKey, Arc<tera::Tera>>>>);
+
+type TemplateSetKey = (Vec<String>, u64);
+
+impl CompiledTemplates {
+    /// The parsed templates for `sources` (path, text), parsed with `parse` on first use. A
+    /// failure is not cached.
+    pub fn get_or_parse(
+        &self,
+        sources: &[(&str, &str)],
+        parse: impl FnOnce() -> Result<tera::Tera>,
+    ) -> Result<Arc<tera::Tera>> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        sources.hash(&mut hasher);
+        let key = (
+            sources.iter().map(|(path, _)| (*path).to_owned()).collect(),
+            hasher.finish(),
+        );
+        let lock = || {
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some(parsed) = lock().get(&key) {
+            return Ok(Arc::clone(parsed));
+        }
+        // Parsed outside the lock: two threads may both parse once, none waits on the other.
+        let parsed = Arc::new(parse()?);
+        Ok(Arc::clone(lock().entry(key).or_insert(parsed)))
+    }
+}
+
+impl std::fmt::Debug for CompiledTemplates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.0.lock().map_or(0, |map| map.len());
+        write!(f, "CompiledTemplates({entries} sets)")
     }
 }
 

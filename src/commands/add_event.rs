@@ -5,6 +5,7 @@ use svcgen::blueprint::source::BlueprintSource;
 use svcgen::error::Error;
 use svcgen::events::{EventSpec, EventsPart, FieldSpec, plan_add_event, schema};
 use svcgen::record::{EventRole, RECORD_PATH, Record};
+use svcgen::update::event_base::base_after_add_event;
 use svcgen::workdir::WorkDir;
 use svcgen::{diff, git_repo, name};
 
@@ -156,7 +157,18 @@ pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
         return Ok(());
     }
 
-    let replacements: Vec<Replacement<'_>> = plan
+    // The update base follows the event too (see svcgen::update::event_base); a base that
+    // cannot take the event only costs a later update some conflicts, so it does not stop this.
+    let base_change = match base_after_add_event(dir, blueprint, &part, &record, &spec) {
+        Ok(change) => change,
+        Err(err) => {
+            ui.warn(format!(
+                    "could not record the event in .svcgen/base ({err}); a later `svcgen update` may report conflicts in the files it touched"
+                ));
+            None
+        }
+    };
+    let mut replacements: Vec<Replacement<'_>> = plan
         .changes
         .iter()
         .map(|change| Replacement {
@@ -165,6 +177,13 @@ pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
             after: &change.after,
         })
         .collect();
+    if let Some((path, before, after)) = &base_change {
+        replacements.push(Replacement {
+            path,
+            before: before.as_ref(),
+            after,
+        });
+    }
     replace_files(dir, &replacements)?;
     for change in &plan.changes {
         let verb = if change.before.is_some() {

@@ -1,8 +1,13 @@
 //! One module per subcommand, each with its clap arguments and an `exec` that calls the library.
 
 mod add_event;
+mod blueprint;
 mod blueprints;
+mod check;
+mod diff;
+mod fleet;
 mod new;
+mod update;
 
 use clap::{Parser, Subcommand};
 
@@ -23,9 +28,16 @@ identical in shape across every service a platform team starts.",
   svcgen new orders --blueprint ./my-blueprint --dry-run
   svcgen add-event ProductChanged --field name:string --field price:cents
   svcgen add-event ProductChanged --consume --from product --field name:string
+  svcgen check                            Is this service on its blueprint's newest version?
+  svcgen update --dry-run                 What updating would do; `svcgen diff` shows it as a diff
+  svcgen update --all services/ --commit  Update a fleet, one commit per service
   svcgen blueprints                       List the built-in blueprints and their variables
+  svcgen blueprint new acme-service       Start a blueprint of your own
+  svcgen blueprint lint ./acme-service    Check it (every problem, with file:line)
+  svcgen blueprint test ./acme-service    Compare its output with snapshots
 
-Exit codes: 0 success, 1 error, 2 bad command line."
+Exit codes: 0 success, 1 error, 2 bad command line; `update` 3 when conflicts are left to resolve,
+`check` 1 when behind and 2 on error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,14 +56,31 @@ pub struct Cli {
 pub enum Command {
     New(new::NewArgs),
     AddEvent(add_event::AddEventArgs),
+    Update(update::UpdateArgs),
+    Check(check::CheckArgs),
+    Diff(diff::DiffArgs),
     Blueprints(blueprints::BlueprintsArgs),
+    Blueprint(blueprint::BlueprintArgs),
 }
 
-pub fn run(command: Command, ui: &Ui) -> svcgen::Result<()> {
-    match command {
+/// Runs a command and returns the process exit code. `update` and `check` have codes of their
+/// own (conflicts, behind), so they report their errors themselves.
+pub fn run(command: Command, ui: &Ui) -> u8 {
+    let result = match command {
         Command::New(args) => new::exec(args, ui),
         Command::AddEvent(args) => add_event::exec(args, ui),
+        Command::Update(args) => return update::exec(args, ui),
+        Command::Check(args) => return check::exec(args, ui),
+        Command::Diff(args) => diff::exec(args, ui),
         Command::Blueprints(args) => blueprints::exec(args, ui),
+        Command::Blueprint(args) => blueprint::exec(args, ui),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            ui.error(&err);
+            err.exit_code() as u8
+        }
     }
 }
 

@@ -10,6 +10,8 @@ use svcgen::record::Record;
 use svcgen::render::render;
 use svcgen::resolve::{Prompter, resolve_answers};
 use svcgen::tree::Tree;
+use svcgen::update::base::Base;
+use svcgen::update::policy::Policies;
 use svcgen::{git_repo, name};
 
 use crate::ui::Ui;
@@ -102,6 +104,9 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
 
     let mut tree = render(blueprint, &answers)?;
     Record::new(blueprint, &source, loaded.commit.clone(), &answers).add_to(&mut tree);
+    // What `svcgen update` merges against later (see svcgen::update::base).
+    let policies = Policies::compile(&blueprint.manifest, &blueprint.manifest_path(), &answers)?;
+    Base::from_tree(&tree, |path| policies.of(path.as_str())).add_to(&mut tree);
 
     let described = format!(
         "{} from blueprint {} {}",

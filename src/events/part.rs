@@ -174,6 +174,7 @@ impl EventsPart {
             manifest: Manifest::for_part(&raw.part.name, blueprint.manifest.version.clone()),
             templates: Vec::new(),
             other_files: Vec::new(),
+            compiled: Default::default(),
         };
         templates.templates = files
             .into_iter()

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""End-to-end check of svcgen's events: a generated producer and consumer, run as processes
+against the local PostgreSQL and a NATS JetStream server of our own, with faults injected.
+
+1,000 changes across 50 aggregates go through the producer's HTTP API while
+  - the broker is stopped for several seconds and restarted (same store directory),
+  - the producer (its relay) is killed with SIGKILL mid-batch and restarted,
+  - the consumer is killed with SIGKILL mid-batch and restarted.
+Then the consumer's copy must equal the producer's table, and every event the producer
+committed must have been applied by the consumer exactly once (its inbox holds every outbox id,
+once; a second application would have needed a second inbox row).
+
+The machine's own NATS on 4222 is never touched: this script runs `nats-server -js` on a free
+port with its own store directory.
+
+usage (from .ci/check-generated.sh): events_e2e.py --producer BIN --consumer BIN --resource-path /v1/products
+                     --producer-state-sql SQL --consumer-state-sql SQL
+                     --outbox-ids-sql SQL --inbox-ids-sql SQL [--changes 1000] [--aggregates 50]
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def log(message):
+    print(f"events-e2e: {message}", flush=True)
+
+
+def fail(message):
+    print(f"events-e2e: FAIL: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(db, sql):
+    out = subprocess.run(
+        ["psql", f"{PG}/{db}", "-XAtqF", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+
+def create_db(name):
+    psql("postgres", f"drop database if exists {name} with (force)")
+    psql("postgres", f"create database {name}")
+
+
+def wait_for(what, predicate, timeout, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # noqa: BLE001 - not up yet is any error
+            pass
+        time.sleep(interval)
+    fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def http(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, (json.loads(raw) if raw else None)
+
+
+class Process:
+    """A service or broker process we can kill and start again with the same arguments."""
+
+    def __init__(self, name, argv, env, log_dir):
+        self.name, self.argv, self.env = name, argv, env
+        self.log_path = os.path.join(log_dir, f"{name}.log")
+        self.proc = None
+
+    def start(self):
+        log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log_file, stderr=log_file)
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, lines=40):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Service(Process):
+    def __init__(self, name, binary, db, nats_url, log_dir, extra_env):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update({
+            "APP_ENV": "production",
+            "APP_HOST": "127.0.0.1",
+            "APP_PORT": str(self.port),
+            "DATABASE_URL": f"{PG}/{db}",
+            "NATS_URL": nats_url,
+            "RUST_LOG": "info",
+            "SHUTDOWN_DRAIN_SECS": "0",
+        })
+        env.update(extra_env)
+        super().__init__(name, [binary, "serve"], env, log_dir)
+        self.binary = binary
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def migrate(self):
+        subprocess.run([self.binary, "migrate"], env=self.env, check=True)
+
+    def start(self):
+        super().start()
+        wait_for(f"{self.name} /livez", lambda: http("GET", self.url + "/livez")[0] == 200, 30)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--producer", required=True)
+    parser.add_argument("--consumer", required=True)
+    parser.add_argument("--nats-server", default=shutil.which("nats-server") or "nats-server")
+    parser.add_argument("--resource-path", required=True)
+    parser.add_argument("--producer-state-sql", required=True)
+    parser.add_argument("--consumer-state-sql", required=True)
+    parser.add_argument("--outbox-ids-sql", required=True)
+    parser.add_argument("--inbox-ids-sql", required=True)
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--aggregates", type=int, default=50)
+    parser.add_argument("--producer-env", action="append", default=[], help="KEY=VALUE")
+    parser.add_argument("--consumer-env", action="append", default=[], help="KEY=VALUE")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    work = tempfile.mkdtemp(prefix="svcgen-events-e2e-")
+    nats_port = free_port()
+    nats_url = f"nats://127.0.0.1:{nats_port}"
+    nats = Process("nats", [args.nats_server, "-js", "-a", "127.0.0.1", "-p", str(nats_port),
+                            "-sd", os.path.join(work, "jetstream")], dict(os.environ), work)
+    suffix = f"{os.getpid()}"
+    producer_db, consumer_db = f"e2e_producer_{suffix}", f"e2e_consumer_{suffix}"
+    create_db(producer_db)
+    create_db(consumer_db)
+    env_of = lambda pairs: dict(p.split("=", 1) for p in pairs)  # noqa: E731
+    producer = Service("producer", args.producer, producer_db, nats_url, work,
+                       env_of(args.producer_env))
+    consumer = Service("consumer", args.consumer, consumer_db, nats_url, work,
+                       env_of(args.consumer_env))
+    processes = [producer, consumer, nats]
+    ok = False
+    try:
+        nats.start()
+        wait_for("nats", lambda: socket.create_connection(("127.0.0.1", nats_port), 1).close() is None, 10)
+        producer.migrate()
+        consumer.migrate()
+        producer.start()
+        consumer.start()
+
+        resource = producer.url + args.resource_path
+        live = {}  # id -> version
+
+        def create():
+            status, body = http("POST", resource, {"name": f"p-{rng.getrandbits(48):x}",
+                                                   "description": "made by events_e2e"})
+            if status != 201:
+                fail(f"create: {status} {body}")
+            live[body["id"]] = body["version"]
+
+        def change():
+            kind = rng.random()
+            if kind < 0.08 and len(live) > args.aggregates // 2:
+                victim = rng.choice(sorted(live))
+                status, body = http("DELETE", f"{resource}/{victim}")
+                if status != 204:
+                    fail(f"delete: {status} {body}")
+                del live[victim]
+            elif kind < 0.16 or len(live) < args.aggregates // 2:
+                create()
+            else:
+                target = rng.choice(sorted(live))
+                status, body = http("PUT", f"{resource}/{target}", {
+                    "name": f"p-{rng.getrandbits(48):x}",
+                    "description": f"revision {rng.getrandbits(16)}",
+                    "version": live[target]})
+                if status != 200:
+                    fail(f"update: {status} {body}")
+                live[target] = body["version"]
+
+        for _ in range(args.aggregates):
+            create()
+        done = args.aggregates
+        faults = {
+            args.changes * 2 // 10: "stop-broker",
+            args.changes * 4 // 10: "start-broker",
+            args.changes * 6 // 10: "kill-producer",
+            args.changes * 8 // 10: "kill-consumer",
+        }
+        broker_stopped_at = None
+        while done < args.changes:
+            fault = faults.get(done)
+            if fault == "stop-broker":
+                log(f"after {done} changes: stopping the broker")
+                nats.kill(signal.SIGTERM)
+                broker_stopped_at = time.monotonic()
+            elif fault == "start-broker":
+                # Keep it down for several seconds however fast the changes went.
+                time.sleep(max(0.0, 5 - (time.monotonic() - broker_stopped_at)))
+                log(f"after {done} changes: restarting the broker after "
+                    f"{time.monotonic() - broker_stopped_at:.1f}s")
+                nats.start()
+            elif fault == "kill-producer":
+                log(f"after {done} changes: SIGKILL producer (relay mid-batch), restart")
+                producer.kill()
+                producer.start()
+            elif fault == "kill-consumer":
+                log(f"after {done} changes: SIGKILL consumer mid-batch, restart")
+                consumer.kill()
+                consumer.start()
+            change()
+            done += 1
+        log(f"{done} changes made ({len(live)} aggregates live); waiting for the consumer")
+
+        def converged():
+            return sorted(psql(producer_db, args.producer_state_sql)) == \
+                sorted(psql(consumer_db, args.consumer_state_sql))
+
+        wait_for("the consumer's copy to equal the producer's table", converged, 90, 0.5)
+        outbox = [row[0] for row in psql(producer_db, args.outbox_ids_sql)]
+        wait_for("every outbox event in the consumer's inbox",
+                 lambda: set(r[0] for r in psql(consumer_db, args.inbox_ids_sql)) >= set(outbox), 60, 0.5)
+        inbox = [row[0] for row in psql(consumer_db, args.inbox_ids_sql)]
+        if len(outbox) != len(set(outbox)):
+            fail("the outbox holds duplicate event ids")
+        if sorted(inbox) != sorted(outbox):
+            missing = set(outbox) - set(inbox)
+            extra = set(inbox) - set(outbox)
+            fail(f"inbox != outbox: {len(missing)} missing, {len(extra)} unexpected, "
+                 f"{len(inbox) - len(set(inbox))} duplicates")
+        log(f"OK: {len(outbox)} events, each applied exactly once; "
+            f"{len(psql(consumer_db, args.consumer_state_sql))} rows identical in both services")
+        ok = True
+    finally:
+        for process in processes:
+            if not ok and process.proc is not None:
+                print(f"--- {process.name} log (last lines)\n{process.tail()}", file=sys.stderr)
+            process.kill(signal.SIGKILL)
+        try:
+            psql("postgres", f"drop database if exists {producer_db} with (force)")
+            psql("postgres", f"drop database if exists {consumer_db} with (force)")
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

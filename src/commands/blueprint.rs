@@ -1,0 +1,379 @@
+//! `svcgen blueprint lint|test|new`: the blueprint authoring kit on the command line.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use svcgen::apply::create_dir_atomically;
+use svcgen::blueprint::Blueprint;
+use svcgen::blueprint::source::read_dir;
+use svcgen::error::Error;
+use svcgen::kit::matrix::Origin;
+use svcgen::kit::suite::{self, Outcome};
+use svcgen::kit::{check, lint, starter};
+
+use crate::ui::Ui;
+
+/// Check, test and start blueprints: a blueprint repository's CI is `svcgen blueprint lint &&
+/// svcgen blueprint test`.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  svcgen blueprint new acme-service           Start a blueprint that passes lint and test
+  svcgen blueprint lint ./acme-service        Every rule, every problem, with file:line
+  svcgen blueprint test ./acme-service        Compare each variant with snapshots/
+  svcgen blueprint test --accept              Write the new output as the snapshots
+  svcgen blueprint test --build               Also run [check] command in each variant")]
+pub struct BlueprintArgs {
+    #[command(subcommand)]
+    pub command: BlueprintCommand,
+}
+
+#[derive(Subcommand)]
+pub enum BlueprintCommand {
+    Lint(LintArgs),
+    Test(TestArgs),
+    New(NewArgs),
+}
+
+/// Check a blueprint without rendering it for a person: manifest, template syntax, variables
+/// declared and used, declaration order, file rules, path safety, and that every variant of
+/// the test matrix renders. Lists every problem with file:line; exits 1 if there is any.
+#[derive(clap::Args)]
+pub struct LintArgs {
+    /// The blueprint's folder.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// Render every test variant (the [[tests]] answer sets plus a pairwise matrix over bool and
+/// choice variables) and compare each with its snapshot in insta's .snap format. A difference
+/// prints a diff, leaves a .snap.new for `cargo insta review`, and exits 1.
+#[derive(clap::Args)]
+pub struct TestArgs {
+    /// The blueprint's folder.
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Write the output of every variant that differs as its snapshot, and delete snapshots no
+    /// variant produces any more.
+    #[arg(long)]
+    pub accept: bool,
+
+    /// Also run the blueprint's `[check] command` inside each rendered variant, in parallel,
+    /// sharing CARGO_TARGET_DIR (default: svcgen's cache folder).
+    #[arg(long)]
+    pub build: bool,
+
+    /// Where the snapshots are [default: DIR/snapshots].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+
+    /// How many checks run at once with --build [default: the number of CPUs].
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Create a starter blueprint (one variable, one conditional file, one test, accepted
+/// snapshots) that passes `lint` and `test` as created.
+#[derive(clap::Args)]
+pub struct NewArgs {
+    /// The blueprint's name: lowercase letters, digits, `-` and `_`.
+    pub name: String,
+
+    /// Where to create it [default: ./NAME]. Must not exist, or be empty.
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn exec(args: BlueprintArgs, ui: &Ui) -> svcgen::Result<()> {
+    match args.command {
+        BlueprintCommand::Lint(args) => exec_lint(args, ui),
+        BlueprintCommand::Test(args) => exec_test(args, ui),
+        BlueprintCommand::New(args) => exec_new(args, ui),
+    }
+}
+
+fn exec_lint(args: LintArgs, ui: &Ui) -> svcgen::Result<()> {
+    let report = lint::lint_dir(&args.dir)?;
+    for finding in &report.findings {
+        ui.problem(finding);
+    }
+    let shown = svcgen::kit::origin_of(&args.dir);
+    if report.variants_rendered.is_none() && !report.findings.is_empty() {
+        ui.warn(format!(
+            "{shown}: the test matrix was not rendered: fix the problems above first"
+        ));
+    }
+    match report.findings.len() {
+        0 => {
+            let rendered = report
+                .variants_rendered
+                .map(|n| format!(", {n} test variant{} rendered", plural(n)))
+                .unwrap_or_default();
+            ui.status("Linted", format!("{shown}: no problems{rendered}"));
+            Ok(())
+        }
+        n => Err(Error::BlueprintChecksFailed(format!(
+            "{shown}: lint found {n} problem{}",
+            plural(n)
+        ))),
+    }
+}
+
+fn exec_test(args: TestArgs, ui: &Ui) -> svcgen::Result<()> {
+    let blueprint = Blueprint::from_files(svcgen::kit::origin_of(&args.dir), read_dir(&args.dir)?)?;
+    let name = blueprint.manifest.name.clone();
+    let check_command = match (&blueprint.manifest.check, args.build) {
+        (None, true) => {
+            return Err(Error::Usage(format!(
+                "--build: blueprint `{name}` declares no check command; add `[check]` with `command = \"cargo check --locked\"` (or any shell command) to {}",
+                blueprint.manifest_path()
+            )));
+        }
+        (Some(check), true) => Some(check.command.clone()),
+        (_, false) => None,
+    };
+    let snapshots = args
+        .snapshots
+        .clone()
+        .unwrap_or_else(|| args.dir.join("snapshots"));
+    let report = suite::run(&blueprint, &snapshots, args.accept)?;
+
+    for problem in &report.matrix.problems {
+        ui.problem(format!(
+            "{}: {}",
+            blueprint.manifest_path(),
+            problem.message
+        ));
+    }
+    let mut failed = Vec::new();
+    for result in &report.results {
+        let variant = &result.variant;
+        let label = format!("{} ({})", variant.name, variant.summary());
+        match &result.outcome {
+            Outcome::Matched => ui.status("Matched", &variant.name),
+            Outcome::Accepted { created: true } => ui.status("Created", result.snapshot.display()),
+            Outcome::Accepted { created: false } => ui.status("Updated", result.snapshot.display()),
+            Outcome::Mismatch { diff, pending } => {
+                ui.problem(format!(
+                    "variant {label} does not match {}; the new output is in {}",
+                    result.snapshot.display(),
+                    pending.display()
+                ));
+                ui.diff(diff);
+                failed.push(variant.name.clone());
+            }
+            Outcome::Missing { pending } => {
+                ui.problem(format!(
+                    "variant {label} has no snapshot {}; the output is in {}",
+                    result.snapshot.display(),
+                    pending.display()
+                ));
+                failed.push(variant.name.clone());
+            }
+            Outcome::RenderFailed { error } => {
+                ui.problem(format!("variant {label} does not render: {error}"));
+                failed.push(variant.name.clone());
+            }
+        }
+    }
+    for path in &report.obsolete {
+        ui.warn(format!(
+            "{} is not produced by any variant; `--accept` deletes it",
+            path.display()
+        ));
+    }
+    for path in &report.removed {
+        ui.status("Removed", path.display());
+    }
+
+    let total = report.results.len();
+    let tests = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.variant.origin, Origin::Test(_)))
+        .count();
+    let pairwise = total - tests;
+    let over = if report.matrix.parameters.is_empty() {
+        String::new()
+    } else {
+        format!(" over {}", report.matrix.parameters.join(", "))
+    };
+    let unreachable = match report.matrix.unreachable_pairs {
+        0 => String::new(),
+        n => format!(
+            "; {n} value pair{} unreachable because of `when`",
+            plural(n)
+        ),
+    };
+    ui.status(
+        "Tested",
+        format!(
+            "{name}: {total} variant{} ({tests} from [[tests]], {pairwise} pairwise{over}){unreachable}",
+            plural(total)
+        ),
+    );
+
+    let mut build_failures = 0;
+    if let Some(command) = check_command {
+        build_failures = run_checks(&blueprint, &report, &command, args.jobs, ui)?;
+    }
+
+    let problems = report.matrix.problems.len();
+    let mut reasons = Vec::new();
+    if !failed.is_empty() {
+        reasons.push(format!(
+            "{} of {total} variant{} failed ({}); review the diffs, then accept them with `svcgen blueprint test --accept` or `cargo insta review --workspace-root {}`",
+            failed.len(),
+            plural(total),
+            failed.join(", "),
+            snapshots.display()
+        ));
+    }
+    if problems > 0 {
+        reasons.push(format!(
+            "{problems} answer set{} could not be resolved",
+            plural(problems)
+        ));
+    }
+    if build_failures > 0 {
+        reasons.push(format!(
+            "the check command failed in {build_failures} variant{}",
+            plural(build_failures)
+        ));
+    }
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BlueprintChecksFailed(format!(
+            "{name}: {}",
+            reasons.join("; ")
+        )))
+    }
+}
+
+/// Runs the check command in every rendered variant; returns how many failed.
+fn run_checks(
+    blueprint: &Blueprint,
+    report: &suite::Report,
+    command: &str,
+    jobs: Option<usize>,
+    ui: &Ui,
+) -> svcgen::Result<usize> {
+    let jobs_list: Vec<check::Job<'_>> = report
+        .results
+        .iter()
+        .filter_map(|r| {
+            r.tree.as_ref().map(|tree| check::Job {
+                variant: &r.variant.name,
+                tree,
+            })
+        })
+        .collect();
+    let parallelism = jobs
+        .filter(|&n| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    let target_dir = check_target_dir(&blueprint.manifest.name);
+    ui.status(
+        "Checking",
+        format!(
+            "{} variant{} with `{command}`, {parallelism} at a time (CARGO_TARGET_DIR={})",
+            jobs_list.len(),
+            plural(jobs_list.len()),
+            Path::new(&target_dir).display()
+        ),
+    );
+    let env = vec![("CARGO_TARGET_DIR".to_owned(), target_dir)];
+
+    let bar = if ui.is_quiet() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(jobs_list.len() as u64), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {wide_msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix("Building");
+    let results = check::run(command, &jobs_list, parallelism, &env, &|result| {
+        bar.suspend(|| {
+            if result.passed {
+                ui.status(
+                    "Checked",
+                    format!("{} ({:.1}s)", result.variant, result.duration.as_secs_f64()),
+                );
+            } else {
+                ui.problem(format!(
+                    "variant {}: check failed ({}); output below",
+                    result.variant, result.status
+                ));
+            }
+        });
+        bar.inc(1);
+        bar.set_message(result.variant.clone());
+    })?;
+    bar.finish_and_clear();
+
+    let failures: Vec<&check::CheckResult> = results.iter().filter(|r| !r.passed).collect();
+    for failure in &failures {
+        let variant = report
+            .results
+            .iter()
+            .find(|r| r.variant.name == failure.variant)
+            .map(|r| r.variant.summary())
+            .unwrap_or_default();
+        ui.problem(format!(
+            "variant {} ({variant}): `{command}` failed ({}); rendered in {}:",
+            failure.variant,
+            failure.status,
+            failure
+                .kept_dir
+                .as_deref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
+        ));
+        for line in failure.output.lines() {
+            eprintln!("    {line}");
+        }
+    }
+    Ok(failures.len())
+}
+
+/// The build cache every variant's check shares (and every later run reuses): the caller's
+/// `CARGO_TARGET_DIR`, else one per blueprint in svcgen's cache folder.
+fn check_target_dir(blueprint: &str) -> OsString {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| {
+            super::cache_dir()
+                .join("check-target")
+                .join(blueprint)
+                .into_os_string()
+        })
+}
+
+fn exec_new(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
+    starter::validate_name(&args.name)?;
+    let dest = args.output.unwrap_or_else(|| PathBuf::from(&args.name));
+    let tree = starter::starter(&args.name, &dest.display().to_string())?;
+    create_dir_atomically(&tree, &dest, |_| Ok(()))?;
+    ui.status(
+        "Created",
+        format!(
+            "blueprint {} in {} ({} files); check it with `svcgen blueprint lint {}` and `svcgen blueprint test {}`",
+            args.name,
+            dest.display(),
+            tree.len(),
+            dest.display(),
+            dest.display()
+        ),
+    );
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

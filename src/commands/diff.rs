@@ -1,0 +1,98 @@
+use std::path::PathBuf;
+
+use svcgen::answers::GivenAnswers;
+use svcgen::diff;
+use svcgen::update::base::BASE_PATH;
+use svcgen::update::plan::Change;
+use svcgen::update::target::{Network, resolve_target};
+use svcgen::update::{RecordedEvents, UpdateOptions, plan_update};
+
+use super::update::read_record;
+use crate::ui::Ui;
+
+/// Print, as a unified diff, what `svcgen update` would change. Writes nothing.
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  svcgen diff                             What updating to the newest version would change
+  svcgen diff --to v2.0.0 | less
+  svcgen diff > update.patch && git apply --check update.patch
+
+Conflicts show with their <<<<<<< markers, as update would write them. The base file
+(.svcgen/base) is left out: it changes with every update and says nothing a reviewer needs.")]
+pub struct DiffArgs {
+    /// The service's repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub service: PathBuf,
+
+    /// The blueprint version, as for `svcgen update --to`.
+    #[arg(long, value_name = "REF|VERSION")]
+    pub to: Option<String>,
+
+    /// Answer a variable new in that version (others take their defaults); repeatable.
+    #[arg(long = "set", short = 's', value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Do not fetch git blueprints; use the cached copy.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+pub fn exec(args: DiffArgs, ui: &Ui) -> svcgen::Result<()> {
+    let dir = &args.service;
+    let record = read_record(dir)?;
+    let mut overrides = GivenAnswers::default();
+    for assignment in &args.set {
+        overrides.set(assignment)?;
+    }
+    let network = if args.offline {
+        Network::CacheOnly
+    } else {
+        Network::Fetch
+    };
+    let target = resolve_target(
+        &record.blueprint.source,
+        args.to.as_deref(),
+        &super::cache_dir(),
+        network,
+    )?;
+    let update = plan_update(
+        dir,
+        &record,
+        &target,
+        UpdateOptions {
+            overrides: &overrides,
+            prompter: None,
+            replay: &RecordedEvents,
+        },
+    )?;
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for change in &update.changes {
+        if change.path().as_str() == BASE_PATH {
+            continue;
+        }
+        let text = match change {
+            Change::Write {
+                path,
+                before,
+                after,
+            } => diff::unified(path, before.as_ref(), Some(after)),
+            Change::Delete { path, before } => diff::unified(path, Some(before), None),
+        };
+        // A closed pipe (`| head`) is not an error worth reporting.
+        if out.write_all(text.as_bytes()).is_err() {
+            return Ok(());
+        }
+    }
+    if update.is_noop() {
+        ui.status(
+            "Up to date",
+            format!(
+                "{} is on blueprint {} {}",
+                update.service, update.blueprint, update.to
+            ),
+        );
+    }
+    Ok(())
+}

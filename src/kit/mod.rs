@@ -1,0 +1,30 @@
+//! The blueprint authoring kit: what `svcgen blueprint lint`, `test` and `new` are made of, so a
+//! blueprint repository gets a CI in two commands.
+//!
+//! - [`lint`]: every static rule, all findings at once, each with file and line
+//!   ([`locate`] finds lines in `blueprint.toml`, [`usage`] finds the variables templates read).
+//! - [`matrix`]: the variants to test: `[[tests]]` answer sets plus a pairwise covering set.
+//! - [`suite`]: render each variant and compare it with its [`snapshot`] (insta's `.snap`).
+//! - [`check`]: run the blueprint's `[check] command` in each rendered variant (`--build`).
+//! - [`starter`]: a new blueprint that passes all of the above as created.
+
+pub mod check;
+pub mod lint;
+pub mod locate;
+pub mod matrix;
+pub mod snapshot;
+pub mod starter;
+pub mod suite;
+pub mod usage;
+
+/// How a blueprint folder given on the command line is named in messages: as typed, without a
+/// trailing `/` (which would otherwise show up as `dir//blueprint.toml`).
+pub fn origin_of(dir: &std::path::Path) -> String {
+    let shown = dir.display().to_string();
+    let trimmed = shown.trim_end_matches(['/', '\\']);
+    if trimmed.is_empty() {
+        shown
+    } else {
+        trimmed.to_owned()
+    }
+}

@@ -1,0 +1,363 @@
+//! `svcgen update`: bring a service to a newer blueprint version without losing its edits.
+//!
+//! Like every command, an update computes first and applies last:
+//!
+//! 1. [`target`] picks the blueprint version to update to.
+//! 2. [`migrate`] turns the recorded answers into answers of that version; new variables are
+//!    asked (or take their defaults).
+//! 3. The new version is rendered and the recorded `add-event`s are replayed on it
+//!    ([`EventReplay`]): that is "theirs".
+//! 4. [`plan`] merges, file by file, the stored [`base`] (what svcgen last wrote), "ours" (the
+//!    service as it is) and theirs, under each file's [`policy`], into a [`plan::Plan`].
+//! 5. [`apply`] writes the plan, the new record and the new base all or nothing.
+
+pub mod apply;
+pub mod base;
+pub mod commit;
+pub mod event_base;
+pub mod fleet;
+pub mod merge;
+pub mod migrate;
+pub mod plan;
+pub mod policy;
+pub mod target;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::answers::{GivenAnswers, Value};
+use crate::blueprint::Blueprint;
+use crate::blueprint::manifest::NAME_VARIABLE;
+use crate::error::{Error, Result};
+use crate::record::{BlueprintRef, FORMAT_VERSION, RECORD_PATH, Record};
+use crate::render::render;
+use crate::resolve::{Prompter, resolve_answers};
+use crate::tree::{FileEntry, Mode, RelPath, Tree};
+use crate::workdir::{FileView, WorkDir};
+
+use base::{BASE_PATH, Base, is_svcgen_file};
+use merge::Labels;
+use plan::{Change, Plan, PlanInput};
+use policy::{Policies, renames_for};
+use target::Target;
+
+/// Replays a service's recorded `add-event`s on a fresh render. The seam between update and
+/// the events engine: [`RecordedEvents`] is the real one, tests may plug in their own.
+pub trait EventReplay: Sync {
+    fn replay(&self, blueprint: &Blueprint, record: &Record, tree: Tree) -> Result<Tree>;
+}
+
+/// Replays events with [`crate::events::replay`], the same planning `add-event` runs.
+pub struct RecordedEvents;
+
+impl EventReplay for RecordedEvents {
+    fn replay(&self, blueprint: &Blueprint, record: &Record, tree: Tree) -> Result<Tree> {
+        crate::events::replay(blueprint, record, tree)
+    }
+}
+
+pub struct UpdateOptions<'a> {
+    /// `--set` answers: win over recorded (and migrated) ones.
+    pub overrides: &'a GivenAnswers,
+    /// Asks for variables that have no answer yet; `None` takes their defaults.
+    pub prompter: Option<&'a mut dyn Prompter>,
+    pub replay: &'a dyn EventReplay,
+}
+
+/// A computed update, not yet applied.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub service: String,
+    pub blueprint: String,
+    pub from: semver::Version,
+    pub to: semver::Version,
+    pub plan: Plan,
+    /// Every change to make, the record and the base included.
+    pub changes: Vec<Change>,
+    pub record: Record,
+    pub migrations: Vec<semver::Version>,
+    pub dropped_answers: Vec<String>,
+    /// Things to tell the user that are not errors.
+    pub warnings: Vec<String>,
+}
+
+impl Update {
+    /// Nothing to write at all: the second run of the same update.
+    pub fn is_noop(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn conflicts(&self) -> usize {
+        self.plan.conflicts()
+    }
+
+    /// The plan as `--plan json` prints it.
+    pub fn summary(&self, applied: bool) -> PlanSummary<'_> {
+        PlanSummary {
+            service: &self.service,
+            blueprint: &self.blueprint,
+            from: self.from.to_string(),
+            to: self.to.to_string(),
+            applied,
+            migrations: self.migrations.iter().map(ToString::to_string).collect(),
+            dropped_answers: &self.dropped_answers,
+            files: &self.plan.files,
+            unchanged: self.plan.unchanged,
+            conflicts: self.conflicts(),
+            warnings: &self.warnings,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanSummary<'a> {
+    pub service: &'a str,
+    pub blueprint: &'a str,
+    pub from: String,
+    pub to: String,
+    /// False for `--dry-run`.
+    pub applied: bool,
+    pub migrations: Vec<String>,
+    pub dropped_answers: &'a [String],
+    pub files: &'a [plan::FilePlan],
+    pub unchanged: usize,
+    pub conflicts: usize,
+    pub warnings: &'a [String],
+}
+
+/// Plans updating the service in `dir` (whose record is `record`) to `target`.
+pub fn plan_update(
+    dir: &Path,
+    record: &Record,
+    target: &Target,
+    options: UpdateOptions<'_>,
+) -> Result<Update> {
+    let blueprint = &target.blueprint;
+    let manifest = &blueprint.manifest;
+    let manifest_file = blueprint.manifest_path();
+    let from = record.blueprint.version.clone();
+    let to = manifest.version.clone();
+    let mut warnings = Vec::new();
+    if record.blueprint.name != manifest.name {
+        warnings.push(format!(
+            "the service was made from blueprint `{}`, the target is named `{}`",
+            record.blueprint.name, manifest.name
+        ));
+    }
+
+    let service = match record.answers.get(NAME_VARIABLE) {
+        Some(Value::String(name)) => name.clone(),
+        _ => {
+            return Err(Error::Record {
+                path: dir.join(RECORD_PATH),
+                message: "has no `name` answer".into(),
+            });
+        }
+    };
+
+    let migrated = migrate::migrate_answers(&record.answers, manifest, &manifest_file, &from)?;
+    let mut given = migrated.answers.clone();
+    for name in options.overrides.names() {
+        let value = options.overrides.get(name).expect("listed").clone();
+        given.insert(name.to_owned(), value);
+    }
+    let answers = resolve_answers(
+        manifest,
+        &manifest_file,
+        &service,
+        &GivenAnswers::from_values(given),
+        options.prompter,
+    )?;
+
+    let new_record = Record {
+        format_version: FORMAT_VERSION,
+        svcgen_version: env!("CARGO_PKG_VERSION").to_owned(),
+        blueprint: BlueprintRef {
+            name: manifest.name.clone(),
+            version: to.clone(),
+            source: target.source.for_record(),
+            commit: target.commit.clone(),
+        },
+        answers: answers.clone(),
+        events: record.events.clone(),
+    };
+
+    let rendered = render(blueprint, &answers)?;
+    let replayed = options.replay.replay(blueprint, &new_record, rendered)?;
+    let mut theirs = Tree::new();
+    for (path, entry) in replayed.iter() {
+        if !is_svcgen_file(path) {
+            theirs.insert(path.clone(), entry.clone());
+        }
+    }
+
+    let policies = Policies::compile(manifest, &manifest_file, &answers)?;
+    let renames = renames_for(&manifest.renames, &manifest_file, &answers, &from)?;
+    let base = match Base::read(dir)? {
+        Some(base) => base,
+        // Made by an svcgen that kept no base: at the same version, the render is the base.
+        None if from == to => Base::from_tree(&theirs, |path| policies.of(path.as_str())),
+        None => {
+            return Err(Error::Record {
+                path: dir.join(BASE_PATH),
+                message: format!(
+                    "missing, so there is nothing to merge against: this service was made by an svcgen \
+                     without `update`. Record a base first with `svcgen update --to {from}` \
+                     (only possible while blueprint {from} is available), then update"
+                ),
+            });
+        }
+    };
+    for damaged in &base.damaged {
+        warnings.push(format!(
+            "{BASE_PATH}: the entry for `{damaged}` was edited by hand and is ignored; \
+             if you and the blueprint both changed that file it is treated as a conflict"
+        ));
+    }
+
+    let labels = Labels {
+        base: format!("blueprint {} {from}", manifest.name),
+        ours: "yours".to_owned(),
+        theirs: format!("blueprint {} {to}", manifest.name),
+    };
+    let ours = WorkDir::new(dir);
+    let plan = plan::plan(&PlanInput {
+        base: &base,
+        ours: &ours,
+        theirs: &theirs,
+        policies: &policies,
+        renames: &renames,
+        labels: &labels,
+    })?;
+
+    let mut changes = plan.changes.clone();
+    let record_file = FileEntry {
+        contents: new_record.to_toml().into_bytes(),
+        mode: Mode::Regular,
+    };
+    let record_path = RelPath::new(RECORD_PATH).expect("constant path is valid");
+    let svcgen_files = std::iter::once((record_path, record_file)).chain(plan.base.files());
+    for (path, after) in svcgen_files {
+        let before = ours.read(&path)?;
+        if before.as_ref().map(|b| &b.contents) != Some(&after.contents) {
+            changes.push(Change::Write {
+                path,
+                before,
+                after,
+            });
+        }
+    }
+    changes.sort_by(|a, b| a.path().cmp(b.path()));
+
+    Ok(Update {
+        service,
+        blueprint: manifest.name.clone(),
+        from,
+        to,
+        plan,
+        changes,
+        record: new_record,
+        migrations: migrated.applied,
+        dropped_answers: migrated.dropped,
+        warnings,
+    })
+}
+
+/// Writes an update all or nothing.
+pub fn apply_update(dir: &Path, update: &Update) -> Result<()> {
+    apply::apply_changes(dir, &update.changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::SourceFile;
+    use crate::blueprint::source::BlueprintSource;
+    use crate::resolve::resolve_answers;
+
+    fn blueprint(version: &str, main: &str) -> Blueprint {
+        let file = |path: &str, text: &str| SourceFile {
+            path: path.to_owned(),
+            contents: text.as_bytes().to_vec(),
+            mode: Mode::Regular,
+        };
+        Blueprint::from_files(
+            "bp",
+            vec![
+                file(
+                    "blueprint.toml",
+                    &format!("[blueprint]\nname = \"bp\"\nversion = \"{version}\"\n"),
+                ),
+                file("template/main.txt", main),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// A replay that stands in for the events engine: appends one line per recorded event.
+    struct AppendLine;
+
+    impl EventReplay for AppendLine {
+        fn replay(&self, _: &Blueprint, record: &Record, mut tree: Tree) -> Result<Tree> {
+            let path = RelPath::new("main.txt").unwrap();
+            let mut file = tree.get(path.as_str()).unwrap().clone();
+            for event in &record.events {
+                file.contents
+                    .extend_from_slice(format!("event {}\n", event.name).as_bytes());
+            }
+            tree.insert(path, file);
+            Ok(tree)
+        }
+    }
+
+    #[test]
+    fn recorded_events_are_replayed_through_the_given_seam() {
+        let v1 = blueprint("1.0.0", "top\nmiddle\nbottom\n");
+        let answers =
+            resolve_answers(&v1.manifest, "bp", "svc", &GivenAnswers::default(), None).unwrap();
+        let mut record = Record::new(&v1, &BlueprintSource::Path("bp".into()), None, &answers);
+        record.events.push(crate::record::EventRecord {
+            name: "Shipped".into(),
+            role: crate::record::EventRole::Producer,
+            fields: vec![],
+            from: None,
+        });
+        // What `new` then `add-event` left: the event's line, in the files and in the base.
+        let made = AppendLine
+            .replay(&v1, &record, render(&v1, &answers).unwrap())
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut on_disk = made.clone();
+        record.add_to(&mut on_disk);
+        Base::from_tree(&made, |_| policy::Policy::Managed).add_to(&mut on_disk);
+        crate::apply::write_tree(&on_disk, dir.path()).unwrap();
+
+        let target = Target {
+            blueprint: blueprint("2.0.0", "TOP\nmiddle\nbottom\n"),
+            source: BlueprintSource::Path("bp".into()),
+            commit: None,
+            offline: false,
+        };
+        let update = plan_update(
+            dir.path(),
+            &record,
+            &target,
+            UpdateOptions {
+                overrides: &GivenAnswers::default(),
+                prompter: None,
+                replay: &AppendLine,
+            },
+        )
+        .unwrap();
+        apply_update(dir.path(), &update).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("main.txt")).unwrap(),
+            "TOP\nmiddle\nbottom\nevent Shipped\n",
+            "the blueprint's change lands, the replayed event stays, nothing conflicts"
+        );
+        assert_eq!(update.plan.files.len(), 1);
+        assert_eq!(update.plan.files[0].outcome, plan::Outcome::Updated);
+        assert_eq!(update.record.events, record.events);
+    }
+}

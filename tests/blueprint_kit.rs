@@ -1,0 +1,570 @@
+//! `svcgen blueprint lint|test|new` as a blueprint author meets them: one broken fixture per
+//! lint rule with its exact message, the snapshot test/accept round trip, diffs on mismatch,
+//! `--build` failures naming the variant, and a starter that passes everything as created.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn svcgen() -> Command {
+    let mut cmd = Command::cargo_bin("svcgen").unwrap();
+    // Plain output: the tests compare messages, not colours.
+    cmd.env("NO_COLOR", "1");
+    cmd.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join("svcgen-test-cache"),
+    );
+    cmd
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kit")
+        .join(name)
+}
+
+/// Runs `svcgen blueprint lint` on a fixture from the fixtures folder, so messages carry the
+/// short relative path `kit/<name>/...`; checks it exits 1 and returns stderr.
+fn lint_fails(name: &str) -> String {
+    let output = svcgen()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+        .args(["blueprint", "lint", &format!("kit/{name}")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
+    String::from_utf8(output.stderr).unwrap()
+}
+
+/// Checks that every expected line is printed, and that the fixture's findings are exactly
+/// those: a one-rule fixture must not trip other rules.
+fn assert_lines(stderr: &str, expected: &[&str]) {
+    let findings = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: kit/") && l.ends_with(']'))
+        .count();
+    let expected_findings = expected.iter().filter(|l| l.ends_with(']')).count();
+    assert_eq!(findings, expected_findings, "{stderr}");
+    for line in expected {
+        assert!(
+            stderr.lines().any(|l| l == *line),
+            "missing line:\n{line}\nin:\n{stderr}"
+        );
+    }
+}
+
+/// A copy of a fixture in a temporary folder, for tests that write snapshots.
+fn copy_of(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join(name);
+    copy_dir(&fixture(name), &dest);
+    (tmp, dest)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn snapshot_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ---- lint: one fixture per rule ----
+
+#[test]
+fn lint_rule_manifest_reports_every_manifest_problem() {
+    let stderr = lint_fails("manifest");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/manifest/blueprint.toml:5: choice variable `ci` needs `choices` [manifest]",
+            "error: kit/manifest/blueprint.toml:9: `min`/`max` only apply to integer variables, `strict` is a bool [manifest]",
+            "error: kit/manifest: lint found 2 problems",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_template_syntax_names_file_and_line() {
+    let stderr = lint_fails("template-syntax");
+    assert!(
+        stderr.contains("error: kit/template-syntax/template/README.md:3: template syntax error: expected `or`, `and`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: kit/template-syntax/template/{{ name | snake_case.txt: path segment `{{ name | snake_case.txt`: template syntax error"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("[template-syntax]").count(), 2, "{stderr}");
+    assert!(!stderr.contains("[test-matrix]"), "{stderr}");
+}
+
+#[test]
+fn lint_rule_undeclared_variable_suggests_the_near_miss() {
+    let stderr = lint_fails("undeclared-variable");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/undeclared-variable/template/config.toml:4: template reads `prot`, which is not a declared variable (did you mean `port`?) [undeclared-variable]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_unused_variable_points_at_its_declaration() {
+    let stderr = lint_fails("unused-variable");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/unused-variable/blueprint.toml:9: variable `team` is declared but no template, path, condition or default reads it; remove it, or use it [unused-variable]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_declaration_order_names_both_lines() {
+    let stderr = lint_fails("declaration-order");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/declaration-order/blueprint.toml:7: `default` of `database_name` reads `service_prefix`, which is declared after it (line 9); answers are resolved in declaration order, so move `service_prefix` above `database_name` [declaration-order]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_unmatched_pattern_points_at_the_glob() {
+    let stderr = lint_fails("unmatched-pattern");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/unmatched-pattern/blueprint.toml:10: [[files.include]] pattern `.githb/**` matches no file under template/, so its condition `ci` never decides anything [unmatched-pattern]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_unsafe_path_explains_the_escape_and_the_fix() {
+    let stderr = lint_fails("unsafe-path");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/unsafe-path/template/{{ module }}/mod.rs: path segment `{{ module }}` could render outside the output folder: `module` is a string with no `validate` regex, so an answer such as `../../x` would write outside the output; pipe it through a case filter (`{{ module | kebab_case }}`) or give `module` a `validate` regex that rejects `/` and `..` [unsafe-path]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_test_matrix_catches_what_only_a_pairwise_variant_renders() {
+    // The declared answer set renders; only split_config = false makes two files collide.
+    let stderr = lint_fails("test-matrix");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/test-matrix/template/{% if split_config %}app{% else %}config{% endif %}.toml: renders to `config.toml`, the same path as `config.toml`; fails in variant `pairwise-split_config=false` (split_config = false) [test-matrix]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_unsupported_reserves_upgrade_tests() {
+    let stderr = lint_fails("unsupported");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/unsupported/blueprint.toml:5: [[upgrade_tests]] is reserved for upgrade tests (render the previous version, apply edits, update to this one), which need `svcgen update`; this svcgen cannot run them yet, so remove the entry until it can [unsupported]",
+        ],
+    );
+}
+
+#[test]
+fn lint_lists_every_problem_in_one_run() {
+    let stderr = lint_fails("many");
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: kit/many/") && l.ends_with(']'))
+        .collect();
+    assert_eq!(problems.len(), 4, "{stderr}");
+    for rule in [
+        "[unused-variable]",
+        "[unmatched-pattern]",
+        "[undeclared-variable]",
+        "[unsafe-path]",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.ends_with(rule)),
+            "{rule}: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("error: kit/many: lint found 4 problems"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn builtin_blueprints_lint_clean() {
+    for name in ["service", "minimal"] {
+        svcgen()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["blueprint", "lint", &format!("blueprints/{name}")])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(format!(
+                "Linted blueprints/{name}: no problems"
+            )));
+    }
+}
+
+// ---- test: snapshots ----
+
+#[test]
+fn test_then_accept_then_test_round_trip() {
+    let (_tmp, dir) = copy_of("tiny");
+    let snapshots = dir.join("snapshots");
+
+    svcgen()
+        .args(["blueprint", "test"])
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "variant defaults (defaults) has no snapshot",
+        ))
+        .stderr(predicate::str::contains(
+            "Tested tiny: 4 variants (1 from [[tests]], 3 pairwise over rust, ci)",
+        ));
+    // Pending files for `cargo insta review`, no accepted snapshot yet.
+    assert!(
+        snapshot_names(&snapshots)
+            .iter()
+            .all(|n| n.ends_with(".snap.new")),
+        "{:?}",
+        snapshot_names(&snapshots)
+    );
+
+    svcgen()
+        .args(["blueprint", "test", "--accept"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Created"));
+    assert_eq!(
+        snapshot_names(&snapshots),
+        [
+            "tiny__defaults.snap",
+            "tiny__pairwise-rust=false-ci=github.snap",
+            "tiny__pairwise-rust=false-ci=none.snap",
+            "tiny__pairwise-rust=true-ci=none.snap",
+        ]
+    );
+
+    svcgen()
+        .args(["blueprint", "test"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "Matched pairwise-rust=false-ci=none",
+        ));
+}
+
+#[test]
+fn snapshot_mismatch_exits_non_zero_with_a_diff() {
+    let (_tmp, dir) = copy_of("tiny");
+    svcgen()
+        .args(["blueprint", "test", "--accept"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let readme = dir.join("template/README.md");
+    let text = fs::read_to_string(&readme).unwrap();
+    fs::write(
+        &readme,
+        text.replace("Rust: {{ rust }}", "Rust crate: {{ rust }}"),
+    )
+    .unwrap();
+
+    let output = svcgen()
+        .args(["blueprint", "test"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("error: variant defaults (defaults) does not match"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("    -Rust: true, CI: github\n    +Rust crate: true, CI: github\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("    @@ "), "{stderr}");
+    assert!(
+        stderr.contains("error: tiny: 4 of 4 variants failed"),
+        "{stderr}"
+    );
+    let pending = dir.join("snapshots/tiny__defaults.snap.new");
+    assert!(
+        fs::read_to_string(&pending)
+            .unwrap()
+            .contains("Rust crate: true")
+    );
+
+    // Accepting clears the pending files and the failure.
+    svcgen()
+        .args(["blueprint", "test", "--accept"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Updated"));
+    assert!(!pending.exists());
+    svcgen()
+        .args(["blueprint", "test"])
+        .arg(&dir)
+        .assert()
+        .success();
+}
+
+#[test]
+fn obsolete_snapshots_are_reported_and_removed_on_accept() {
+    let (_tmp, dir) = copy_of("tiny");
+    svcgen()
+        .args(["blueprint", "test", "--accept"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let gone = dir.join("snapshots/tiny__renamed-test.snap");
+    fs::write(&gone, "---\nsource: x\n---\nold\n").unwrap();
+    svcgen()
+        .args(["blueprint", "test"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "tiny__renamed-test.snap is not produced by any variant; `--accept` deletes it",
+        ));
+    svcgen()
+        .args(["blueprint", "test", "--accept"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Removed"));
+    assert!(!gone.exists());
+}
+
+#[test]
+fn snapshots_can_live_elsewhere() {
+    let (tmp, dir) = copy_of("tiny");
+    let elsewhere = tmp.path().join("all-snapshots");
+    svcgen()
+        .args(["blueprint", "test", "--accept", "--snapshots"])
+        .arg(&elsewhere)
+        .arg(&dir)
+        .assert()
+        .success();
+    assert_eq!(snapshot_names(&elsewhere).len(), 4);
+    assert!(!dir.join("snapshots").exists());
+}
+
+#[test]
+fn kit_snapshots_are_read_by_insta() {
+    use svcgen::blueprint::Blueprint;
+    use svcgen::blueprint::source::read_dir;
+    use svcgen::kit::{matrix, snapshot, suite};
+    use svcgen::render::render;
+
+    let (tmp, dir) = copy_of("tiny");
+    let snapshots = tmp.path().join("snaps");
+    let blueprint = Blueprint::from_files("tiny", read_dir(&dir).unwrap()).unwrap();
+    suite::run(&blueprint, &snapshots, true).unwrap();
+    let variant = matrix::build(&blueprint).variants.remove(0);
+    let text = snapshot::describe(&render(&blueprint, &variant.answers).unwrap());
+    // insta compares the file svcgen wrote with the same output: it must see no difference.
+    insta::with_settings!({
+        snapshot_path => &snapshots,
+        prepend_module_to_snapshot => false,
+    }, {
+        insta::assert_snapshot!("tiny__defaults", text);
+    });
+}
+
+#[test]
+fn upgrade_tests_are_refused_by_test_with_a_clear_error() {
+    svcgen()
+        .arg("blueprint")
+        .arg("test")
+        .arg(fixture("unsupported"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "[[upgrade_tests]] is declared, but upgrade tests need `svcgen update`",
+        ));
+}
+
+// ---- test --build ----
+
+#[test]
+fn build_failure_names_the_variant_and_shows_the_output() {
+    let (tmp, dir) = copy_of("tiny");
+    svcgen()
+        .args(["blueprint", "test", "--accept"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let output = svcgen()
+        .env("CARGO_TARGET_DIR", tmp.path().join("target"))
+        .args(["blueprint", "test", "--build", "--jobs", "2"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("Checked defaults"), "{stderr}");
+    assert!(
+        stderr.contains("Checked pairwise-rust=true-ci=none"),
+        "{stderr}"
+    );
+    for variant in [
+        "pairwise-rust=false-ci=github",
+        "pairwise-rust=false-ci=none",
+    ] {
+        let headline = format!("error: variant {variant} (rust = false, ci = ");
+        let at = stderr
+            .find(&headline)
+            .unwrap_or_else(|| panic!("{variant}: {stderr}"));
+        let details = &stderr[at..];
+        assert!(
+            details.contains("failed (exit status: 7); rendered in "),
+            "{stderr}"
+        );
+        assert!(
+            details.contains(&format!("    checking {variant}\n    no Cargo.toml here\n")),
+            "{stderr}"
+        );
+        // The failed variant's folder is kept for a look.
+        let kept = details
+            .split("rendered in ")
+            .nth(1)
+            .and_then(|rest| rest.split(":\n").next())
+            .map(PathBuf::from)
+            .unwrap();
+        assert!(kept.join("README.md").is_file(), "{}", kept.display());
+        assert!(!kept.join("Cargo.toml").exists());
+        fs::remove_dir_all(kept).unwrap();
+    }
+    assert!(
+        stderr.contains("error: tiny: the check command failed in 2 variants"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn build_needs_a_check_command() {
+    svcgen()
+        .args(["blueprint", "test", "--build"])
+        .arg(fixture("unused-variable"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "declares no check command; add `[check]`",
+        ));
+}
+
+// ---- new ----
+
+#[test]
+fn new_blueprint_passes_lint_test_and_build_as_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    svcgen()
+        .current_dir(tmp.path())
+        .args(["blueprint", "new", "acme-service"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "Created blueprint acme-service in acme-service",
+        ));
+    let dir = tmp.path().join("acme-service");
+    let manifest = fs::read_to_string(dir.join("blueprint.toml")).unwrap();
+    assert_eq!(manifest.matches("\n[variables.").count(), 1, "{manifest}");
+    assert_eq!(
+        manifest.matches("[[files.include]]").count(),
+        1,
+        "{manifest}"
+    );
+    assert_eq!(manifest.matches("[[tests]]").count(), 1, "{manifest}");
+
+    svcgen()
+        .current_dir(&dir)
+        .args(["blueprint", "lint"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "Linted .: no problems, 2 test variants rendered",
+        ));
+    svcgen()
+        .current_dir(&dir)
+        .args(["blueprint", "test"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Matched no-ci"))
+        .stderr(predicate::str::contains("Matched pairwise-ci=true"));
+    svcgen()
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", tmp.path().join("target"))
+        .args(["blueprint", "test", "--build"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Checked no-ci"));
+    // Services can be made from it right away.
+    svcgen()
+        .current_dir(tmp.path())
+        .args([
+            "new",
+            "orders",
+            "--no-input",
+            "--blueprint",
+            "./acme-service",
+        ])
+        .assert()
+        .success();
+    assert!(tmp.path().join("orders/.github/workflows/ci.yml").is_file());
+}
+
+#[test]
+fn new_blueprint_refuses_bad_names_and_taken_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    svcgen()
+        .current_dir(tmp.path())
+        .args(["blueprint", "new", "Acme"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("blueprint name `Acme` must start"));
+    fs::create_dir(tmp.path().join("taken")).unwrap();
+    fs::write(tmp.path().join("taken/file"), "x").unwrap();
+    svcgen()
+        .current_dir(tmp.path())
+        .args(["blueprint", "new", "taken"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "destination exists and is not empty",
+        ));
+}
