@@ -1,0 +1,3 @@
+//! Business rules, independent of HTTP and SQL.
+
+pub mod validation;

@@ -1,0 +1,389 @@
+//! Consuming events: one durable JetStream pull consumer per consumed event, each message
+//! applied at most once, in one database transaction:
+//!
+//! 1. insert the event id into `inbox` (`on conflict do nothing`): already there means a
+//!    duplicate delivery, which is acknowledged and skipped;
+//! 2. apply the change ([`Consume::apply`], yours to write), which should keep it only if the
+//!    aggregate version is newer than the one stored (so out-of-order delivery is harmless);
+//! 3. commit, then acknowledge. A crash in between redelivers the message, and step 1 skips it.
+//!
+//! Transient failures (database down, deadlock) are retried after a growing delay. Messages
+//! that cannot be decoded, that fail for good, or that fail on their last delivery
+//! (`EVENTS_MAX_DELIVER`) go to this service's dead-letter subject with the error, then are
+//! acknowledged: nothing is dropped silently.
+//!
+//! The durable consumer is created with these settings when it does not exist; an existing one
+//! keeps its own (change them with the `nats` CLI, or delete it to have it recreated).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, AckKind, consumer};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::watch;
+
+use super::config::EventsConfig;
+use super::envelope::CloudEvent;
+use super::nats::{self, Naming};
+use super::stop_requested;
+
+pub const CONSUMED_TOTAL: &str = "events_consumed_total";
+pub const DEAD_LETTERED_TOTAL: &str = "events_dead_lettered_total";
+pub const HANDLE_DURATION_SECONDS: &str = "events_handle_duration_seconds";
+
+/// Header names on dead letters.
+pub const DEAD_LETTER_ERROR_HEADER: &str = "Dead-Letter-Error";
+pub const DEAD_LETTER_SUBJECT_HEADER: &str = "Dead-Letter-Subject";
+pub const DEAD_LETTER_DELIVERIES_HEADER: &str = "Dead-Letter-Deliveries";
+
+/// How long a handler may take before JetStream delivers the message again (to this or another
+/// instance): it hung, or its instance died.
+///
+/// Retries of failures use their own growing delays ([`retry_delay`], sent with the NAK)
+/// rather than the consumer's `backoff` list: NATS 2.9 adds the ack wait to a NAK delay once a
+/// backoff list is set.
+const ACK_WAIT: Duration = Duration::from_secs(30);
+/// Longest delay before retrying a transient failure.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+const INBOX_PURGE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// An event this service consumes: its data type, and what to do with it.
+pub trait Consume: DeserializeOwned + Send + Sync + 'static {
+    /// The producing service (whose stream the event is in).
+    const PRODUCER: &'static str;
+    /// The CloudEvents `type`, e.g. `product.product_changed.v1`.
+    const EVENT_TYPE: &'static str;
+    /// Short snake_case name, for the durable consumer, metrics and dead letters.
+    const NAME: &'static str;
+
+    /// Applies the event within `tx` (which already holds its inbox row): commit happens after.
+    /// Return `Err` to roll everything back.
+    fn apply(
+        tx: &mut Transaction<'_, Postgres>,
+        event: &CloudEvent<Self>,
+    ) -> impl Future<Output = Result<Outcome, HandlerError>> + Send;
+}
+
+/// What handling one message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Older than what is stored (a newer version was applied first): nothing to do.
+    Stale,
+    /// Already handled (its id is in the inbox).
+    Duplicate,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Stale => "stale",
+            Self::Duplicate => "duplicate",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might work later: the message is redelivered after a delay.
+    #[error("{0}")]
+    Transient(String),
+    /// Will never work (bad data, a broken rule): the message goes to the dead letters.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    /// Data and constraint errors (SQLSTATE classes 22 and 23) will fail again; the rest
+    /// (connections, timeouts, deadlocks, serialization failures) may not.
+    fn from(err: sqlx::Error) -> Self {
+        let permanent = match &err {
+            sqlx::Error::Database(db) => db
+                .code()
+                .is_some_and(|code| code.starts_with("22") || code.starts_with("23")),
+            sqlx::Error::Encode(_) | sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => {
+                true
+            }
+            _ => false,
+        };
+        if permanent {
+            Self::Permanent(err.to_string())
+        } else {
+            Self::Transient(err.to_string())
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// This service: names the durable consumers and holds the dead letters.
+    pub service: String,
+    pub naming: Naming,
+    pub concurrency: usize,
+    pub max_deliver: i64,
+    pub inbox_retention: Duration,
+}
+
+impl Settings {
+    pub fn new(config: &EventsConfig) -> Self {
+        Self {
+            service: env!("CARGO_PKG_NAME").to_owned(),
+            naming: config.naming(),
+            concurrency: config.consumer_concurrency,
+            max_deliver: config.consumer_max_deliver,
+            inbox_retention: config.inbox_retention,
+        }
+    }
+
+    /// The durable consumer's name: one per consuming service and event.
+    pub fn durable_name<E: Consume>(&self) -> String {
+        format!("{}-{}", self.service, E::NAME)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ConsumeError {
+    #[error("cannot create the stream: {0}")]
+    Stream(#[from] jetstream::context::CreateStreamError),
+    #[error("cannot create the consumer: {0}")]
+    Consumer(#[from] jetstream::stream::ConsumerError),
+    #[error("cannot pull messages: {0}")]
+    Messages(#[from] jetstream::consumer::StreamError),
+}
+
+/// Consumes `E` until `stopped` turns true; finishes the messages in hand before returning.
+/// Restarts (after a growing delay) when NATS is unreachable or the subscription breaks.
+pub async fn run<E: Consume>(
+    pool: PgPool,
+    jetstream: jetstream::Context,
+    settings: Settings,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match consume::<E>(&pool, &jetstream, &settings, &mut stopped).await {
+            Ok(()) => break,
+            Err(err) => {
+                tracing::warn!(event = E::NAME, error = %err, retry_in_ms = delay.as_millis(), "consumer interrupted");
+            }
+        }
+        tokio::select! {
+            () = stop_requested(&mut stopped) => break,
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+    tracing::info!(event = E::NAME, "consumer stopped");
+}
+
+/// Ok when stopped; Err when the subscription could not be made or ended.
+async fn consume<E: Consume>(
+    pool: &PgPool,
+    jetstream: &jetstream::Context,
+    settings: &Settings,
+    stopped: &mut watch::Receiver<bool>,
+) -> Result<(), ConsumeError> {
+    let naming = &settings.naming;
+    // Whichever side starts first creates the producer's stream, with the same settings.
+    let stream = nats::ensure_stream(jetstream, naming, E::PRODUCER).await?;
+    // Ours holds the dead letters.
+    nats::ensure_stream(jetstream, naming, &settings.service).await?;
+
+    let durable = settings.durable_name::<E>();
+    let consumer = stream
+        .get_or_create_consumer(
+            &durable,
+            consumer::pull::Config {
+                durable_name: Some(durable.clone()),
+                // One subject per consumer: NATS before 2.10 knows no filter lists.
+                filter_subject: naming.subject(E::EVENT_TYPE),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: ACK_WAIT,
+                max_deliver: settings.max_deliver,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let messages = consumer.messages().await?;
+    tracing::info!(event = E::NAME, consumer = durable, "consuming");
+
+    let handling = messages
+        .take_until(stop_requested(stopped))
+        .for_each_concurrent(settings.concurrency, |message| async move {
+            match message {
+                Ok(message) => handle::<E>(pool, jetstream, settings, message).await,
+                Err(err) => tracing::warn!(event = E::NAME, error = %err, "pulling messages"),
+            }
+        });
+    let purging = async {
+        loop {
+            tokio::time::sleep(INBOX_PURGE_INTERVAL).await;
+            if let Err(err) = purge_inbox::<E>(pool, settings.inbox_retention).await {
+                tracing::warn!(error = %err, "cannot purge the inbox");
+            }
+        }
+    };
+    tokio::select! {
+        () = handling => {}
+        () = purging => {}
+    }
+    Ok(())
+}
+
+/// Handles one delivery and acknowledges it: acked when applied, skipped or dead-lettered;
+/// rejected with a delay (redelivered later) on a transient failure.
+pub async fn handle<E: Consume>(
+    pool: &PgPool,
+    jetstream: &jetstream::Context,
+    settings: &Settings,
+    message: jetstream::Message,
+) {
+    let started = Instant::now();
+    let delivered = message.info().map_or(1, |info| info.delivered);
+    let outcome = match decode::<E>(&message.payload) {
+        Ok(event) => apply(pool, &event).await,
+        Err(err) => Err(err),
+    };
+
+    let acked = match outcome {
+        Ok(outcome) => {
+            metrics::counter!(CONSUMED_TOTAL, "event" => E::NAME, "outcome" => outcome.as_str())
+                .increment(1);
+            message.ack().await
+        }
+        Err(HandlerError::Transient(err)) if delivered < settings.max_deliver => {
+            let delay = retry_delay(delivered);
+            tracing::warn!(
+                event = E::NAME,
+                error = err,
+                delivered,
+                retry_in_ms = delay.as_millis(),
+                "event failed; will retry"
+            );
+            metrics::counter!(CONSUMED_TOTAL, "event" => E::NAME, "outcome" => "retried")
+                .increment(1);
+            message.ack_with(AckKind::Nak(Some(delay))).await
+        }
+        Err(err) => match dead_letter::<E>(jetstream, settings, &message, &err, delivered).await {
+            Ok(()) => {
+                tracing::error!(event = E::NAME, error = %err, delivered, "event dead-lettered");
+                metrics::counter!(DEAD_LETTERED_TOTAL, "event" => E::NAME).increment(1);
+                message.ack().await
+            }
+            Err(publish_err) => {
+                // Never drop it: keep it in the stream until the dead letter can be written.
+                tracing::error!(event = E::NAME, error = %err, dead_letter_error = publish_err, "cannot dead-letter an event; will retry");
+                message.ack_with(AckKind::Nak(Some(MAX_RETRY_DELAY))).await
+            }
+        },
+    };
+    if let Err(err) = acked {
+        tracing::warn!(event = E::NAME, error = %err, "cannot acknowledge; the message will come again");
+    }
+    metrics::histogram!(HANDLE_DURATION_SECONDS, "event" => E::NAME)
+        .record(started.elapsed().as_secs_f64());
+}
+
+fn decode<E: Consume>(payload: &[u8]) -> Result<CloudEvent<E>, HandlerError> {
+    let event: CloudEvent<E> = serde_json::from_slice(payload).map_err(|err| {
+        HandlerError::Permanent(format!("not a valid {} event: {err}", E::EVENT_TYPE))
+    })?;
+    if event.event_type != E::EVENT_TYPE {
+        return Err(HandlerError::Permanent(format!(
+            "expected type {}, got {}",
+            E::EVENT_TYPE,
+            event.event_type
+        )));
+    }
+    Ok(event)
+}
+
+/// The inbox insert, the handler and the commit, in one transaction.
+async fn apply<E: Consume>(pool: &PgPool, event: &CloudEvent<E>) -> Result<Outcome, HandlerError> {
+    let mut tx = pool.begin().await?;
+    let first_delivery = sqlx::query(
+        "insert into inbox (source, event_id, event_type) values ($1, $2, $3) \
+         on conflict do nothing",
+    )
+    .bind(&event.source)
+    .bind(&event.id)
+    .bind(&event.event_type)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !first_delivery {
+        return Ok(Outcome::Duplicate);
+    }
+    let outcome = E::apply(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// 1 s, 2 s, 4 s, ... up to [`MAX_RETRY_DELAY`].
+fn retry_delay(delivered: i64) -> Duration {
+    let exponent = u32::try_from(delivered.clamp(1, 16) - 1).unwrap_or(0);
+    Duration::from_secs(2u64.pow(exponent)).min(MAX_RETRY_DELAY)
+}
+
+async fn dead_letter<E: Consume>(
+    jetstream: &jetstream::Context,
+    settings: &Settings,
+    message: &jetstream::Message,
+    error: &HandlerError,
+    delivered: i64,
+) -> Result<(), String> {
+    let mut headers = message.headers.clone().unwrap_or_default();
+    // Header values are one line.
+    let reason = error.to_string().replace(['\r', '\n'], " ");
+    headers.insert(DEAD_LETTER_ERROR_HEADER, reason.as_str());
+    headers.insert(DEAD_LETTER_SUBJECT_HEADER, message.subject.as_str());
+    headers.insert(
+        DEAD_LETTER_DELIVERIES_HEADER,
+        delivered.to_string().as_str(),
+    );
+    let subject = settings
+        .naming
+        .dead_letter_subject(&settings.service, E::NAME);
+    jetstream
+        .publish_with_headers(subject, headers, message.payload.clone())
+        .await
+        .map_err(|err| err.to_string())?
+        .await
+        .map(drop)
+        .map_err(|err| err.to_string())
+}
+
+async fn purge_inbox<E: Consume>(pool: &PgPool, retention: Duration) -> sqlx::Result<u64> {
+    let result = sqlx::query(
+        "delete from inbox where event_type = $1 and received_at < now() - make_interval(secs => $2)",
+    )
+    .bind(E::EVENT_TYPE)
+    .bind(retention.as_secs_f64())
+    .execute(pool)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_and_stop_growing() {
+        assert_eq!(retry_delay(1), Duration::from_secs(1));
+        assert_eq!(retry_delay(3), Duration::from_secs(4));
+        assert_eq!(retry_delay(1000), MAX_RETRY_DELAY);
+    }
+
+    #[test]
+    fn bad_data_is_permanent_and_connection_trouble_transient() {
+        let transient = HandlerError::from(sqlx::Error::PoolTimedOut);
+        assert!(matches!(transient, HandlerError::Transient(_)));
+        let permanent = HandlerError::from(sqlx::Error::Decode("not a number".into()));
+        assert!(matches!(permanent, HandlerError::Permanent(_)));
+    }
+}

@@ -1,0 +1,73 @@
+//! The HTTP interface: routes, error mapping and middleware.
+//!
+//! Conventions (problem+json errors, pagination, versioning) are described in
+//! `docs/http-conventions.md`.
+
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;
+pub mod problem;
+
+use axum::Router;
+use axum::routing::get;
+use sqlx::PgPool;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::lifecycle::Readiness;
+use extract::Json;
+use problem::Problem;
+
+/// Shared by all handlers.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub readiness: Readiness,
+    /// The message broker, when events are on: `/readyz` reports it.
+    pub broker: Option<crate::events::nats::Broker>,
+    // svcgen:anchor state-fields
+}
+
+impl AppState {
+    pub fn new(db: PgPool) -> Self {
+        Self {
+            db,
+            readiness: Readiness::default(),
+            broker: None,
+            // svcgen:anchor state-init
+        }
+    }
+
+    pub fn with_broker(self, broker: crate::events::nats::Broker) -> Self {
+        Self {
+            broker: Some(broker),
+            ..self
+        }
+    }
+    // svcgen:anchor state-methods
+}
+
+/// All routes, without middleware: the API (documented in the OpenAPI
+/// document), the document itself, `/metrics`, and a problem+json 404 fallback.
+pub fn router(state: AppState) -> Router {
+    // Installed before the first request, so that request is counted.
+    let prometheus = metrics::handle();
+    let (router, openapi) = OpenApiRouter::with_openapi(openapi::document())
+        .merge(health::router())
+        .split_for_parts();
+
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { Json(openapi) }
+            }),
+        )
+        .route("/metrics", get(move || metrics::render(prometheus.clone())))
+        .fallback(|| async { Problem::for_status(axum::http::StatusCode::NOT_FOUND) })
+        .with_state(state)
+}
