@@ -7,6 +7,8 @@ pub mod domain;
 pub mod healthcheck;
 pub mod http;
 pub mod lifecycle;
+// `product seed`: sample products.
+pub mod seed;
 pub mod server;
 pub mod telemetry;
 // Events: outbox, relay and consumers (docs/events.md).

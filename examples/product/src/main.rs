@@ -1,11 +1,12 @@
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
 use product::config::Config;
-use product::{db, healthcheck, server, telemetry};
+use product::{db, healthcheck, seed, server, telemetry};
 
 // `about` is the description in Cargo.toml.
 #[derive(Debug, Parser)]
@@ -28,6 +29,12 @@ enum Command {
     },
     /// Relay the outbox to NATS until SIGTERM or Ctrl-C (`serve` also does it, in-process).
     Relay,
+    /// Load sample products (each emits ProductChanged), skipping names that exist, then exit.
+    Seed {
+        /// A JSON list of product bodies; default: the bundled `seed/products.json`.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
     // svcgen:anchor commands
 }
 
@@ -69,6 +76,10 @@ async fn main() -> ExitCode {
         Command::Relay => product::events::relay::run_until_signal(&config)
             .await
             .map_err(|err| err.to_string()),
+        Command::Seed { ref file } => seed::run(&config.database, file.as_deref())
+            .await
+            .map(|report| println!("{report}"))
+            .map_err(|err| err.to_string()),
         // svcgen:anchor command-run
     };
     match result {
@@ -86,6 +97,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Migrate => "migrate",
         Command::Healthcheck { .. } => "healthcheck",
         Command::Relay => "relay",
+        Command::Seed { .. } => "seed",
         // svcgen:anchor command-names
     }
 }

@@ -54,12 +54,9 @@ impl ProductChanged {
             change,
             name: product.name.clone(),
             description: product.description.clone().unwrap_or_default(),
-            // Not a field of `Product`: set it from where it lives (add the column first).
-            price_cents: Default::default(),
-            // Not a field of `Product`: set it from where it lives (add the column first).
-            stock: Default::default(),
-            // Not a field of `Product`: set it from where it lives (add the column first).
-            category: Default::default(),
+            price_cents: product.price_cents,
+            stock: product.stock,
+            category: product.category.clone(),
         }
     }
 }

@@ -7,3 +7,5 @@ mod operations;
 
 // One module per resource.
 mod products;
+// `product seed`.
+mod seed;

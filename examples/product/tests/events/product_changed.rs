@@ -65,7 +65,13 @@ async fn create_update_and_delete_each_publish_one_event_with_a_newer_version() 
         &app,
         "POST",
         COLLECTION,
-        Some(json!({"name": "lamp", "description": "bright"})),
+        Some(json!({
+            "name": "lamp",
+            "description": "bright",
+            "price_cents": 3990,
+            "stock": 24,
+            "category": "Lighting",
+        })),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -76,7 +82,13 @@ async fn create_update_and_delete_each_publish_one_event_with_a_newer_version() 
         &app,
         "PUT",
         &uri,
-        Some(json!({"name": "lamp", "version": 7})),
+        Some(json!({
+            "name": "lamp",
+            "price_cents": 1,
+            "stock": 1,
+            "category": "lighting",
+            "version": 7,
+        })),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -84,7 +96,13 @@ async fn create_update_and_delete_each_publish_one_event_with_a_newer_version() 
         &app,
         "PUT",
         &uri,
-        Some(json!({"name": "desk lamp", "version": 1})),
+        Some(json!({
+            "name": "desk lamp",
+            "price_cents": 4590,
+            "stock": 0,
+            "category": "office",
+            "version": 1,
+        })),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -124,10 +142,27 @@ async fn create_update_and_delete_each_publish_one_event_with_a_newer_version() 
         assert_eq!(header("x-request-id").as_deref(), Some(REQUEST_ID));
         assert_eq!(header("traceparent").as_deref(), Some(TRACEPARENT));
     }
-    assert_eq!(events[0].data.name, "lamp");
-    assert_eq!(events[1].data.name, "desk lamp");
-    assert_eq!(events[0].data.description, "bright");
-    assert_eq!(events[1].data.description, "");
+    // The product's fields as each change left them; a deletion carries them as they were.
+    let fields: Vec<(&str, &str, i64, i32, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.data.name.as_str(),
+                e.data.description.as_str(),
+                e.data.price_cents,
+                e.data.stock,
+                e.data.category.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("lamp", "bright", 3990, 24, "lighting"),
+            ("desk lamp", "", 4590, 0, "office"),
+            ("desk lamp", "", 4590, 0, "office"),
+        ]
+    );
 }
 
 #[test]
