@@ -42,13 +42,26 @@ pub struct CreateProduct {
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// In the currency's smallest unit: 1999 is 19.99.
-    #[schema(required = true, minimum = 0, maximum = 100_000_000, example = 1999)]
+    #[schema(
+        value_type = i64,
+        required = true,
+        minimum = 0,
+        maximum = 100_000_000,
+        example = 1999
+    )]
     pub price_cents: Option<i64>,
     /// Units on hand; 0 when out of stock.
-    #[schema(required = true, minimum = 0, maximum = 2_147_483_647, example = 12)]
+    #[schema(
+        value_type = i32,
+        required = true,
+        minimum = 0,
+        maximum = 2_147_483_647,
+        example = 12
+    )]
     pub stock: Option<i64>,
     /// A slug: letters and digits in words joined by single hyphens. Stored lowercased.
     #[schema(
+        value_type = String,
         required = true,
         min_length = 1,
         max_length = 50,
@@ -78,11 +91,12 @@ pub struct UpdateProduct {
     pub name: String,
     #[schema(max_length = 2000)]
     pub description: Option<String>,
-    #[schema(required = true, minimum = 0, maximum = 100_000_000)]
+    #[schema(value_type = i64, required = true, minimum = 0, maximum = 100_000_000)]
     pub price_cents: Option<i64>,
-    #[schema(required = true, minimum = 0, maximum = 2_147_483_647)]
+    #[schema(value_type = i32, required = true, minimum = 0, maximum = 2_147_483_647)]
     pub stock: Option<i64>,
     #[schema(
+        value_type = String,
         required = true,
         min_length = 1,
         max_length = 50,

@@ -629,8 +629,10 @@ async fn openapi_documents_the_product_fields_and_list_filters() {
             assert!(required.contains(&json!(field)), "{schema}.{field}");
         }
     }
-    assert_eq!(
-        schemas["CreateProduct"]["properties"]["price_cents"]["minimum"],
-        0
-    );
+    let price = &schemas["CreateProduct"]["properties"]["price_cents"];
+    assert_eq!(price["type"], "integer", "required, so never null: {price}");
+    assert_eq!(price["minimum"], 0);
+    assert_eq!(price["maximum"], 100_000_000);
+    let stock = &schemas["UpdateProduct"]["properties"]["stock"];
+    assert_eq!(stock["format"], "int32", "{stock}");
 }
