@@ -2,6 +2,9 @@
 //! queries per table. Queries are checked at run time (`query_as` + `FromRow`),
 //! so the service builds without a database; the tests run them for real.
 
+// One module per table.
+pub mod products;
+
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 

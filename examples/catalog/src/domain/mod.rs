@@ -1,3 +1,6 @@
 //! Business rules, independent of HTTP and SQL.
 
 pub mod validation;
+
+// One module per resource.
+pub mod product;

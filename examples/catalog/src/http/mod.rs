@@ -12,6 +12,10 @@ pub mod openapi;
 pub mod pagination;
 pub mod problem;
 
+// One module per resource.
+pub mod categories;
+pub mod products;
+
 use axum::Router;
 use axum::routing::get;
 use sqlx::PgPool;
@@ -57,6 +61,8 @@ pub fn router(state: AppState) -> Router {
     let prometheus = metrics::handle();
     let (router, openapi) = OpenApiRouter::with_openapi(openapi::document())
         .merge(health::router())
+        .merge(products::router())
+        .merge(categories::router())
         .split_for_parts();
 
     router

@@ -6,6 +6,7 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     tags(
+        (name = "products", description = "The product listing: a read-only copy of the products of `product`, and their categories"),
         (name = "operations", description = "Probes for orchestrators and load balancers"),
     )
 )]

@@ -4,3 +4,9 @@
 mod errors;
 mod helpers;
 mod operations;
+
+// One module per resource.
+mod categories;
+mod products;
+// Products delivered as ProductChanged events, for the listing tests.
+mod seed;
