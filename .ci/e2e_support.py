@@ -79,15 +79,18 @@ def http(method, url, body=None, headers=None):
         request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return response.status, (json.loads(raw) if raw else None), response.headers
+            return response.status, _body(response.read(), response.headers), response.headers
     except urllib.error.HTTPError as err:
-        raw = err.read()
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = raw.decode(errors="replace")
-        return err.code, parsed, err.headers
+        return err.code, _body(err.read(), err.headers), err.headers
+
+
+def _body(raw, headers):
+    """JSON (application/json, application/problem+json) parsed; anything else as text."""
+    if not raw:
+        return None
+    if "json" in headers.get("content-type", ""):
+        return json.loads(raw)
+    return raw.decode(errors="replace")
 
 
 class Process:

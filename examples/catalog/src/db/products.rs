@@ -26,7 +26,7 @@ impl From<ProductRow> for Product {
         Self {
             id: row.id,
             name: row.name,
-            description: row.description,
+            description: Some(row.description).filter(|d| !d.is_empty()),
             price_cents: row.price_cents,
             stock: row.stock,
             category: row.category,

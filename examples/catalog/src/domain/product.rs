@@ -20,7 +20,8 @@ pub const FILTER_MAX_CHARS: usize = 200;
 pub struct Product {
     pub id: Uuid,
     pub name: String,
-    pub description: String,
+    /// `None` when the product has none: `product` publishes an absent description as "".
+    pub description: Option<String>,
     pub price_cents: i64,
     pub stock: i32,
     pub category: String,

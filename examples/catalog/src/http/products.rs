@@ -73,7 +73,8 @@ pub struct ProductResponse {
     pub id: Uuid,
     #[schema(example = "Desk lamp")]
     pub name: String,
-    pub description: String,
+    /// Absent (`null`) when the product has none, as in `product`'s API.
+    pub description: Option<String>,
     #[schema(example = 1234)]
     pub price_cents: i64,
     /// `price_cents` in major units with two decimals, for display.

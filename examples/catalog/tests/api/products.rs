@@ -63,6 +63,21 @@ async fn lists_products_by_name_with_price_and_availability() {
 }
 
 #[tokio::test]
+async fn a_product_without_description_has_a_null_one_as_in_product() {
+    let app = spawn_app().await;
+    // `product` publishes an absent description as "" (the event's field is not optional).
+    let mut plain = product("Plain mug", "kitchen", 4);
+    plain.description = String::new();
+    deliver_all(&app, &[plain.clone()]).await;
+
+    let listed = app.get("/v1/products").await;
+    let one = app.get(&format!("/v1/products/{}", plain.id)).await;
+
+    assert_eq!(listed.json()["items"][0]["description"], Value::Null);
+    assert_eq!(one.json()["description"], Value::Null);
+}
+
+#[tokio::test]
 async fn an_empty_listing_is_an_empty_page() {
     let app = spawn_app().await;
 
