@@ -204,7 +204,7 @@ fn lint_rule_upgrade_test_checks_each_entry() {
         &stderr,
         &[
             "error: kit/upgrade-test/blueprint.toml:9: [[upgrade_tests]] entry 1: unknown field `patch`, expected one of `name`, `from`, `answers`, `patches`, `expect_conflicts` [upgrade-test]",
-            "error: kit/upgrade-test/blueprint.toml:17: [[upgrade_tests]] `escapes`: patch path `../outside.patch` contains `..` and could escape the output directory; patches are relative to the blueprint folder [upgrade-test]",
+            "error: kit/upgrade-test/blueprint.toml:17: [[upgrade_tests]] `escapes`: patch path `../outside.patch` must be relative to the blueprint folder and stay inside it [upgrade-test]",
         ],
     );
 }
@@ -252,7 +252,7 @@ fn lint_rule_upgrade_answers_must_be_declared() {
     assert_lines(
         &stderr,
         &[
-            "error: kit/upgrade-answers/blueprint.toml:12: [[upgrade_tests]] `red` answers `colour`, which neither `HEAD` nor the working copy declares [upgrade-answers]",
+            "error: kit/upgrade-answers/blueprint.toml:12: [[upgrade_tests]] `red` answers `colour`, which neither `HEAD` nor the working copy declares (did you mean `color`?) [upgrade-answers]",
         ],
     );
 }
@@ -850,7 +850,7 @@ fn upgrade_test_fails_naming_file_and_hunk_when_v2_drops_the_edited_region() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("error: upgrade test `keeps-route` failed (1.0.0 -> 2.0.0, 1 hunk checked; files: 1 conflict, 1 updated; conflicts: src/routes.rs: 1 problem); the updated service is in "),
+        stderr.contains("error: upgrade test `keeps-route` failed with 1 problem (1.0.0 -> 2.0.0, 1 hunk checked; files: 1 conflict, 1 updated; conflicts: src/routes.rs); the updated service is in "),
         "{stderr}"
     );
     assert!(
@@ -943,4 +943,57 @@ fn upgrade_tests_run_with_the_snapshots_unless_told_otherwise() {
         .assert()
         .success()
         .stderr(predicate::str::contains("Upgrading").not());
+}
+
+#[test]
+fn upgrade_test_answers_go_to_the_version_that_declares_them() {
+    // `greeting` renders v1 (the patch's context only fits if it did); `region` exists only in
+    // v2, so it is given to the update, as `svcgen update --set` would.
+    let repo = shop(
+        ROUTES_V1,
+        &format!("region = \"{{{{ region }}}}\"\n{CONFIG_V1}"),
+        r#"
+# No default: the update fails unless the test's answer reaches it.
+[variables.region]
+type = "string"
+
+[[tests]]
+name = "us"
+answers = { region = "us" }
+
+[[upgrade_tests]]
+name = "answers"
+from = "v1.0.0"
+answers = { name = "orders", greeting = "hi", region = "us" }
+patches = ["upgrade-tests/port.patch"]
+"#,
+    );
+    repo.write(
+        "upgrade-tests/port.patch",
+        &CHANGE_PORT.replace("\"hello\"", "\"hi\""),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Upgraded answers: 1.0.0 -> 2.0.0, 1 hunk checked; files: 1 merged"),
+        "{stderr}"
+    );
+    svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "lint", "shop"])
+        .assert()
+        .success();
+
+    // Without the answer, the update has no value for `region`, and says where to give one.
+    let manifest = fs::read_to_string(repo.dir().join("blueprint.toml")).unwrap();
+    repo.write(
+        "blueprint.toml",
+        &manifest.replace(", region = \"us\" }", " }"),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: upgrade test `answers` could not run: no answer for `region`, which has no default; add it to the test's `answers`\n"),
+        "{stderr}"
+    );
 }

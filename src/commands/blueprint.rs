@@ -346,13 +346,11 @@ fn run_upgrades(dir: &Path, blueprint: &Blueprint, ui: &Ui) -> svcgen::Result<Ve
                     .map(|dir| format!("; the updated service is in {}", dir.display()))
                     .unwrap_or_default();
                 ui.problem(format!(
-                    "upgrade test `{}` failed ({}: {}){kept}",
+                    "upgrade test `{}` failed with {} problem{} ({}){kept}",
                     result.name,
+                    failures.len(),
+                    plural(failures.len()),
                     describe(summary),
-                    match failures.len() {
-                        1 => "1 problem".to_owned(),
-                        n => format!("{n} problems"),
-                    }
                 ));
                 failed.push(result.name.clone());
             }

@@ -679,7 +679,7 @@ fn line_of_use(source: &str, name: &str) -> Option<usize> {
 }
 
 /// ` (did you mean `port`?)` when a declared variable is one edit away.
-fn suggestion(name: &str, manifest: &Manifest) -> String {
+pub(super) fn suggestion(name: &str, manifest: &Manifest) -> String {
     manifest
         .variables
         .iter()

@@ -24,6 +24,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::history::History;
+use super::lint::suggestion;
 use super::matrix::{DEFAULT_SERVICE_NAME, check_variant_name};
 use super::patch::{self, FileChange, Patch, PatchError};
 use crate::answers::GivenAnswers;
@@ -122,11 +123,11 @@ pub fn parse_specs(manifest: &Manifest) -> (Vec<UpgradeTest>, Vec<SpecProblem>) 
         }
         for (at, path) in raw.patches.iter().enumerate() {
             let at = format!("{key}.patches.{at}");
-            if let Err(reason) = RelPath::new(path) {
+            if RelPath::new(path).is_err() {
                 problem(
                     at,
                     named(format!(
-                        "patch path `{path}` {reason}; patches are relative to the blueprint folder"
+                        "patch path `{path}` must be relative to the blueprint folder and stay inside it"
                     )),
                 );
             } else if path.starts_with(&format!("{TEMPLATE_DIR}/")) {
@@ -269,8 +270,10 @@ pub fn split_answers(
                     problems.push((
                         at,
                         format!(
-                            "[[upgrade_tests]] `{}` answers `{key}`, which neither `{}` nor the working copy declares",
-                            test.name, test.from
+                            "[[upgrade_tests]] `{}` answers `{key}`, which neither `{}` nor the working copy declares{}",
+                            test.name,
+                            test.from,
+                            suggestion(key, current)
                         ),
                     ));
                 }
@@ -462,7 +465,20 @@ struct Stop(String);
 
 impl From<Error> for Stop {
     fn from(err: Error) -> Stop {
-        Stop(err.to_string())
+        match err {
+            // The generic advice (`--set`, `--answers`) does not apply to a test.
+            Error::MissingAnswers(names) => Stop(format!(
+                "no answer for {}, which {} no default; add {} to the test's `answers`",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if names.len() == 1 { "has" } else { "have" },
+                if names.len() == 1 { "it" } else { "them" },
+            )),
+            err => Stop(err.to_string()),
+        }
     }
 }
 
