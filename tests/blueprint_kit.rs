@@ -997,3 +997,31 @@ patches = ["upgrade-tests/port.patch"]
         "{stderr}"
     );
 }
+
+#[test]
+fn upgrade_only_needs_upgrade_tests_and_reports_malformed_ones() {
+    svcgen()
+        .args(["blueprint", "test", "--upgrade-only"])
+        .arg(fixture("tiny"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--upgrade-only: blueprint `tiny` declares no [[upgrade_tests]]",
+        ));
+    // The same findings as lint, from `test` itself: a malformed entry is not skipped silently.
+    let output = svcgen()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+        .args(["blueprint", "test", "--upgrade-only", "kit/upgrade-test"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("error: kit/upgrade-test/blueprint.toml:9: [[upgrade_tests]] entry 1: unknown field `patch`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: broken: 2 [[upgrade_tests]] entries could not be read; `svcgen blueprint lint` lists them too"),
+        "{stderr}"
+    );
+}

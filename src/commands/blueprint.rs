@@ -341,16 +341,13 @@ fn run_upgrades(dir: &Path, blueprint: &Blueprint, ui: &Ui) -> svcgen::Result<Ve
                 for failure in failures {
                     ui.problem(format!("upgrade test `{}`: {failure}", result.name));
                 }
-                let kept = kept
-                    .as_ref()
-                    .map(|dir| format!("; the updated service is in {}", dir.display()))
-                    .unwrap_or_default();
                 ui.problem(format!(
-                    "upgrade test `{}` failed with {} problem{} ({}){kept}",
+                    "upgrade test `{}` failed with {} problem{} ({}); the updated service is in {}",
                     result.name,
                     failures.len(),
                     plural(failures.len()),
                     describe(summary),
+                    kept.display()
                 ));
                 failed.push(result.name.clone());
             }

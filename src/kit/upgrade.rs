@@ -221,15 +221,20 @@ pub fn load_patches(
     }
 }
 
-/// How a test's answers are used: those the old version declares render it, those only the
-/// working copy declares are given to the update (as `svcgen update --set` would). Fails with
-/// a sentence naming the first answer neither declares.
+/// A test's answers, by where they are used.
 pub struct SplitAnswers {
+    /// `name`, or the default service name.
     pub service: String,
+    /// Variables of the old version: they render it, and reach the working copy through the
+    /// record and its `[[migrations]]`, as for a real service.
     pub old: IndexMap<String, toml::Value>,
+    /// Variables only the working copy declares: given to the update, as `--set` would be.
     pub update: IndexMap<String, toml::Value>,
 }
 
+/// Splits a test's answers between the old version (`None` when it could not be read: every
+/// answer is then taken to be its) and the working copy. Fails with `(key, message)` for each
+/// answer neither declares, and for a `name` that is not a valid service name.
 pub fn split_answers(
     test: &UpgradeTest,
     old: Option<&Manifest>,
@@ -307,7 +312,7 @@ pub enum UpgradeOutcome {
     Failed {
         summary: Summary,
         failures: Vec<Failure>,
-        kept: Option<PathBuf>,
+        kept: PathBuf,
     },
     /// The test could not get as far as the update: the old version does not render, a patch
     /// does not apply, the update itself fails.
@@ -675,11 +680,10 @@ fn run(
     if failures.is_empty() {
         return Ok(UpgradeOutcome::Passed(summary));
     }
-    let kept = workdir.keep();
     Ok(UpgradeOutcome::Failed {
         summary,
         failures,
-        kept: Some(kept),
+        kept: workdir.keep(),
     })
 }
 
