@@ -38,6 +38,21 @@ fn lint_fails(name: &str) -> String {
     String::from_utf8(output.stderr).unwrap()
 }
 
+/// [`lint_fails`] on a copy of the fixture committed to a new git repository (as
+/// `kit/<name>` inside it), for the rules that read the blueprint's git history.
+fn lint_fails_in_git(name: &str) -> (BlueprintRepo, String) {
+    let repo = BlueprintRepo::new(&format!("kit/{name}"));
+    copy_dir(&fixture(name), &repo.dir());
+    repo.commit("fixture");
+    let output = svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "lint", &format!("kit/{name}")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    (repo, String::from_utf8(output.stderr).unwrap())
+}
+
 /// Checks that every expected line is printed, and that the fixture's findings are exactly
 /// those: a one-rule fixture must not trip other rules.
 fn assert_lines(stderr: &str, expected: &[&str]) {
@@ -183,12 +198,61 @@ fn lint_rule_test_matrix_catches_what_only_a_pairwise_variant_renders() {
 }
 
 #[test]
-fn lint_rule_unsupported_reserves_upgrade_tests() {
-    let stderr = lint_fails("unsupported");
+fn lint_rule_upgrade_test_checks_each_entry() {
+    let stderr = lint_fails("upgrade-test");
     assert_lines(
         &stderr,
         &[
-            "error: kit/unsupported/blueprint.toml:5: [[upgrade_tests]] is reserved for upgrade tests (render the previous version, apply edits, update to this one), which need `svcgen update`; this svcgen cannot run them yet, so remove the entry until it can [unsupported]",
+            "error: kit/upgrade-test/blueprint.toml:9: [[upgrade_tests]] entry 1: unknown field `patch`, expected one of `name`, `from`, `answers`, `patches`, `expect_conflicts` [upgrade-test]",
+            "error: kit/upgrade-test/blueprint.toml:17: [[upgrade_tests]] `escapes`: patch path `../outside.patch` must be relative to the blueprint folder and stay inside it [upgrade-test]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_upgrade_ref_needs_git_and_a_resolvable_from() {
+    let (_repo, stderr) = lint_fails_in_git("upgrade-ref");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/upgrade-ref/blueprint.toml:11: [[upgrade_tests]] `from-a-typo`: `v0.9.O` is not a tag, branch or commit of the blueprint's git repository [upgrade-ref]",
+        ],
+    );
+
+    // Outside any repository, there is no history to start from.
+    let (_tmp, dir) = copy_of("upgrade-ref");
+    let output = svcgen()
+        .current_dir(dir.parent().unwrap())
+        .args(["blueprint", "lint", "upgrade-ref"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("error: upgrade-ref/blueprint.toml:9: upgrade-ref is not inside a git repository; [[upgrade_tests]] read the version they start from (`from`) from the blueprint's git history [upgrade-ref]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn lint_rule_upgrade_patch_finds_missing_and_malformed_patches() {
+    let (_repo, stderr) = lint_fails_in_git("upgrade-patch");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/upgrade-patch/blueprint.toml:14: [[upgrade_tests]] `team-edits`: patch `upgrade-tests/missing.patch` does not exist (looked for kit/upgrade-patch/upgrade-tests/missing.patch) [upgrade-patch]",
+            "error: kit/upgrade-patch/upgrade-tests/readme.patch:8: hunk `@@ -1,3 +1,4 @@` has more lines than its header counts [upgrade-patch]",
+        ],
+    );
+}
+
+#[test]
+fn lint_rule_upgrade_answers_must_be_declared() {
+    let (_repo, stderr) = lint_fails_in_git("upgrade-answers");
+    assert_lines(
+        &stderr,
+        &[
+            "error: kit/upgrade-answers/blueprint.toml:12: [[upgrade_tests]] `red` answers `colour`, which neither `HEAD` nor the working copy declares (did you mean `color`?) [upgrade-answers]",
         ],
     );
 }
@@ -406,19 +470,6 @@ fn kit_snapshots_are_read_by_insta() {
     });
 }
 
-#[test]
-fn upgrade_tests_are_refused_by_test_with_a_clear_error() {
-    svcgen()
-        .arg("blueprint")
-        .arg("test")
-        .arg(fixture("unsupported"))
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "[[upgrade_tests]] is declared, but upgrade tests need `svcgen update`",
-        ));
-}
-
 // ---- test --build ----
 
 #[test]
@@ -567,4 +618,410 @@ fn new_blueprint_refuses_bad_names_and_taken_folders() {
         .stderr(predicate::str::contains(
             "destination exists and is not empty",
         ));
+}
+
+// ---- test: [[upgrade_tests]] ----
+
+/// A git repository holding a blueprint in a subfolder, committed and tagged step by step like
+/// a platform team's blueprint repository.
+struct BlueprintRepo {
+    tmp: tempfile::TempDir,
+    folder: String,
+    repo: git2::Repository,
+}
+
+impl BlueprintRepo {
+    fn new(folder: &str) -> BlueprintRepo {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(tmp.path()).unwrap();
+        BlueprintRepo {
+            tmp,
+            folder: folder.to_owned(),
+            repo,
+        }
+    }
+
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.root().join(&self.folder)
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let target = self.dir().join(path);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::write(target, text).unwrap();
+    }
+
+    fn remove(&self, path: &str) {
+        fs::remove_file(self.dir().join(path)).unwrap();
+    }
+
+    fn commit(&self, message: &str) -> git2::Oid {
+        let mut index = self.repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"], None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let signature = git2::Signature::now("Platform", "platform@example.com").unwrap();
+        let parent = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|head| head.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        self.repo
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .unwrap()
+    }
+
+    fn tag(&self, name: &str) {
+        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
+        self.repo
+            .tag_lightweight(name, head.as_object(), false)
+            .unwrap();
+    }
+
+    /// `svcgen blueprint test --upgrade-only shop`, run from the repository's root.
+    fn upgrade_test(&self) -> (Option<i32>, String) {
+        let output = svcgen()
+            .current_dir(self.root())
+            .args(["blueprint", "test", "--upgrade-only", &self.folder])
+            .output()
+            .unwrap();
+        assert!(output.stdout.is_empty());
+        (
+            output.status.code(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    }
+}
+
+const SHOP_V1: &str = r#"[blueprint]
+name = "shop"
+version = "1.0.0"
+
+[variables.greeting]
+type = "string"
+default = "hello"
+"#;
+
+const ROUTES_V1: &str = r#"// Routes of {{ name }}
+pub fn routes() -> Vec<&'static str> {
+    vec![
+        "/health",
+        // more routes here
+    ]
+}
+"#;
+
+const CONFIG_V1: &str = "greeting = \"{{ greeting }}\"\nport = 8080\n";
+
+/// The team's edit: one route, added where the blueprint leaves room for it.
+const ADD_ROUTE: &str = r#"diff --git a/src/routes.rs b/src/routes.rs
+--- a/src/routes.rs
++++ b/src/routes.rs
+@@ -2,5 +2,6 @@ pub fn routes() -> Vec<&'static str> {
+ pub fn routes() -> Vec<&'static str> {
+     vec![
+         "/health",
++        "/orders",
+         // more routes here
+     ]
+"#;
+
+/// The team's edit of the line v2 of the blueprint also changes.
+const CHANGE_PORT: &str = "--- a/config.toml\n+++ b/config.toml\n@@ -1,2 +1,2 @@\n greeting = \"hello\"\n-port = 8080\n+port = 7000\n";
+
+/// A shop blueprint tagged `v1.0.0`, with the team's patches beside it, and its v2 in the
+/// working copy: `routes.rs` and `config.toml` as given, `upgrade_tests` appended to the
+/// manifest.
+fn shop(routes_v2: &str, config_v2: &str, upgrade_tests: &str) -> BlueprintRepo {
+    let repo = BlueprintRepo::new("shop");
+    repo.write("blueprint.toml", SHOP_V1);
+    repo.write("template/src/routes.rs", ROUTES_V1);
+    repo.write("template/config.toml", CONFIG_V1);
+    repo.write(
+        "template/README.md",
+        "# {{ name }}\n\nMade from the shop blueprint.\n",
+    );
+    repo.commit("shop 1.0.0");
+    repo.tag("v1.0.0");
+
+    repo.write(
+        "blueprint.toml",
+        &format!("{}{upgrade_tests}", SHOP_V1.replace("1.0.0", "2.0.0")),
+    );
+    repo.write("template/src/routes.rs", routes_v2);
+    repo.write("template/config.toml", config_v2);
+    repo.write(
+        "template/README.md",
+        "# {{ name }}\n\nMade from the shop blueprint.\n\n## Running\n\n`cargo run`\n",
+    );
+    repo.write("upgrade-tests/add-route.patch", ADD_ROUTE);
+    repo.write("upgrade-tests/change-port.patch", CHANGE_PORT);
+    repo.commit("shop 2.0.0");
+    repo
+}
+
+const KEEPS_ROUTE: &str = r#"
+[[upgrade_tests]]
+name = "keeps-route"
+from = "v1.0.0"
+patches = ["upgrade-tests/add-route.patch"]
+"#;
+
+const PORT_CONFLICT: &str = r#"
+[[upgrade_tests]]
+name = "port-conflict"
+from = "v1.0.0"
+patches = ["upgrade-tests/change-port.patch"]
+expect_conflicts = ["config.toml"]
+"#;
+
+/// Where a failed upgrade test left the updated service, from its message.
+fn kept_dir(stderr: &str) -> PathBuf {
+    let path = stderr
+        .split("the updated service is in ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no kept folder in: {stderr}"));
+    PathBuf::from(path)
+}
+
+#[test]
+fn upgrade_test_passes_when_the_edit_survives_and_the_conflict_is_expected() {
+    let repo = shop(
+        &ROUTES_V1.replace("// Routes of", "// HTTP routes of"),
+        &CONFIG_V1.replace("8080", "9090"),
+        &format!("{KEEPS_ROUTE}{PORT_CONFLICT}"),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Upgrading keeps-route from `v1.0.0` to the working copy (1 patch)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Upgraded keeps-route: 1.0.0 -> 2.0.0, 1 hunk checked; files: 1 merged, 2 updated; conflicts: none"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Upgraded port-conflict: 1.0.0 -> 2.0.0, 1 hunk checked; files: 1 conflict, 2 updated; conflicts: config.toml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Tested shop: 2 upgrade tests, 2 passed"),
+        "{stderr}"
+    );
+
+    // lint agrees: the refs resolve, the patches parse, nothing is undeclared.
+    svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "lint", "shop"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Linted shop: no problems"));
+}
+
+#[test]
+fn upgrade_test_fails_naming_file_and_hunk_when_v2_drops_the_edited_region() {
+    // v2 replaces the list the team added a route to: their edit now conflicts.
+    let repo = shop(
+        "// HTTP routes of {{ name }}\npub const ROUTES: &[&str] = &[\"/health\"];\n",
+        CONFIG_V1,
+        KEEPS_ROUTE,
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: upgrade test `keeps-route`: src/routes.rs: unexpected conflict with hunk `@@ -2,5 +2,6 @@` of shop/upgrade-tests/add-route.patch:4; if the blueprint cannot avoid it, add the file to `expect_conflicts`\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: upgrade test `keeps-route` failed with 1 problem (1.0.0 -> 2.0.0, 1 hunk checked; files: 1 conflict, 1 updated; conflicts: src/routes.rs); the updated service is in "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: shop: 1 of 1 upgrade test failed (keeps-route)"),
+        "{stderr}"
+    );
+    let kept = kept_dir(&stderr);
+    let routes = fs::read_to_string(kept.join("src/routes.rs")).unwrap();
+    assert!(routes.contains("<<<<<<< yours"), "{routes}");
+    assert!(routes.contains("\"/orders\","), "{routes}");
+    fs::remove_dir_all(kept).unwrap();
+}
+
+#[test]
+fn upgrade_test_fails_when_an_expected_conflict_does_not_happen() {
+    // v2 leaves the port alone: the test expected a conflict that is not there any more.
+    let repo = shop(ROUTES_V1, CONFIG_V1, PORT_CONFLICT);
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: upgrade test `port-conflict`: config.toml: expected a conflict (`expect_conflicts`), but the update's outcome for it is `unchanged`\n"),
+        "{stderr}"
+    );
+    fs::remove_dir_all(kept_dir(&stderr)).unwrap();
+}
+
+#[test]
+fn upgrade_test_fails_when_the_blueprint_moves_an_edited_file_without_a_rename() {
+    let repo = shop(ROUTES_V1, CONFIG_V1, KEEPS_ROUTE);
+    repo.remove("template/src/routes.rs");
+    repo.write("template/src/http/routes.rs", ROUTES_V1);
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: upgrade test `keeps-route`: src/routes.rs: lost edit: the working copy no longer generates this file, so the edit from shop/upgrade-tests/add-route.patch:2 lives on in a file nothing maintains; if the file moved, declare it in [[files.renames]]"),
+        "{stderr}"
+    );
+    fs::remove_dir_all(kept_dir(&stderr)).unwrap();
+
+    // Declaring the move carries the edit along: the test passes.
+    let manifest = fs::read_to_string(repo.dir().join("blueprint.toml")).unwrap();
+    repo.write(
+        "blueprint.toml",
+        &format!(
+            "{manifest}\n[[files.renames]]\nfrom = \"src/routes.rs\"\nto = \"src/http/routes.rs\"\n"
+        ),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn upgrade_test_with_a_stale_patch_names_the_patch_line() {
+    let repo = shop(ROUTES_V1, CONFIG_V1, KEEPS_ROUTE);
+    repo.write(
+        "upgrade-tests/add-route.patch",
+        &ADD_ROUTE.replace("\"/health\",\n+", "\"/healthz\",\n+"),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: upgrade test `keeps-route` could not run: shop/upgrade-tests/add-route.patch:4: hunk `@@ -2,5 +2,6 @@` does not apply to `src/routes.rs`: line 4 is `        \"/health\",`, the hunk expects `        \"/healthz\",` (and its lines are nowhere else in the file) in the render of `v1.0.0`\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: shop: 1 of 1 upgrade test failed (keeps-route)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn upgrade_tests_run_with_the_snapshots_unless_told_otherwise() {
+    let repo = shop(
+        ROUTES_V1,
+        CONFIG_V1,
+        "\n[[upgrade_tests]]\nname = \"typo\"\nfrom = \"v1.0.O\"\n",
+    );
+    svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "test", "--accept", "shop"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Created"))
+        .stderr(predicate::str::contains(
+            "error: upgrade test `typo` could not run: `v1.0.O` is not a tag, branch or commit of the blueprint's git repository",
+        ));
+    svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "test", "--no-upgrade", "shop"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Upgrading").not());
+}
+
+#[test]
+fn upgrade_test_answers_go_to_the_version_that_declares_them() {
+    // `greeting` renders v1 (the patch's context only fits if it did); `region` exists only in
+    // v2, so it is given to the update, as `svcgen update --set` would.
+    let repo = shop(
+        ROUTES_V1,
+        &format!("region = \"{{{{ region }}}}\"\n{CONFIG_V1}"),
+        r#"
+# No default: the update fails unless the test's answer reaches it.
+[variables.region]
+type = "string"
+
+[[tests]]
+name = "us"
+answers = { region = "us" }
+
+[[upgrade_tests]]
+name = "answers"
+from = "v1.0.0"
+answers = { name = "orders", greeting = "hi", region = "us" }
+patches = ["upgrade-tests/port.patch"]
+"#,
+    );
+    repo.write(
+        "upgrade-tests/port.patch",
+        &CHANGE_PORT.replace("\"hello\"", "\"hi\""),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Upgraded answers: 1.0.0 -> 2.0.0, 1 hunk checked; files: 1 merged"),
+        "{stderr}"
+    );
+    svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "lint", "shop"])
+        .assert()
+        .success();
+
+    // Without the answer, the update has no value for `region`, and says where to give one.
+    let manifest = fs::read_to_string(repo.dir().join("blueprint.toml")).unwrap();
+    repo.write(
+        "blueprint.toml",
+        &manifest.replace(", region = \"us\" }", " }"),
+    );
+    let (code, stderr) = repo.upgrade_test();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: upgrade test `answers` could not run: no answer for `region`, which has no default; add it to the test's `answers`\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn upgrade_only_needs_upgrade_tests_and_reports_malformed_ones() {
+    svcgen()
+        .args(["blueprint", "test", "--upgrade-only"])
+        .arg(fixture("tiny"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--upgrade-only: blueprint `tiny` declares no [[upgrade_tests]]",
+        ));
+    // The same findings as lint, from `test` itself: a malformed entry is not skipped silently.
+    let output = svcgen()
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+        .args(["blueprint", "test", "--upgrade-only", "kit/upgrade-test"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("error: kit/upgrade-test/blueprint.toml:9: [[upgrade_tests]] entry 1: unknown field `patch`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: broken: 2 [[upgrade_tests]] entries could not be read; `svcgen blueprint lint` lists them too"),
+        "{stderr}"
+    );
 }

@@ -1,16 +1,21 @@
 //! `svcgen blueprint lint|test|new`: the blueprint authoring kit on the command line.
 
 use std::ffi::OsString;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use svcgen::apply::create_dir_atomically;
 use svcgen::blueprint::Blueprint;
+use svcgen::blueprint::manifest::MANIFEST_FILE;
 use svcgen::blueprint::source::read_dir;
-use svcgen::error::Error;
+use svcgen::error::{Error, Location};
+use svcgen::kit::history::History;
+use svcgen::kit::locate::ManifestLines;
 use svcgen::kit::matrix::Origin;
 use svcgen::kit::suite::{self, Outcome};
+use svcgen::kit::upgrade::{self, UpgradeOutcome};
 use svcgen::kit::{check, lint, starter};
 
 use crate::ui::Ui;
@@ -23,7 +28,8 @@ use crate::ui::Ui;
   svcgen blueprint lint ./acme-service        Every rule, every problem, with file:line
   svcgen blueprint test ./acme-service        Compare each variant with snapshots/
   svcgen blueprint test --accept              Write the new output as the snapshots
-  svcgen blueprint test --build               Also run [check] command in each variant")]
+  svcgen blueprint test --build               Also run [check] command in each variant
+  svcgen blueprint test --upgrade-only        Only the [[upgrade_tests]] (edits survive an update)")]
 pub struct BlueprintArgs {
     #[command(subcommand)]
     pub command: BlueprintCommand,
@@ -48,7 +54,9 @@ pub struct LintArgs {
 
 /// Render every test variant (the [[tests]] answer sets plus a pairwise matrix over bool and
 /// choice variables) and compare each with its snapshot in insta's .snap format. A difference
-/// prints a diff, leaves a .snap.new for `cargo insta review`, and exits 1.
+/// prints a diff, leaves a .snap.new for `cargo insta review`, and exits 1. Then run every
+/// [[upgrade_tests]] entry: render the `from` version of the blueprint's git history, apply its
+/// patches, update to this working copy, and fail on lost edits or unexpected conflicts.
 #[derive(clap::Args)]
 pub struct TestArgs {
     /// The blueprint's folder.
@@ -72,6 +80,15 @@ pub struct TestArgs {
     /// How many checks run at once with --build [default: the number of CPUs].
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Run only the [[upgrade_tests]], not the snapshots.
+    #[arg(long, conflicts_with_all = ["accept", "build", "snapshots", "no_upgrade"])]
+    pub upgrade_only: bool,
+
+    /// Skip the [[upgrade_tests]] (they read the blueprint's git history and run an update
+    /// each).
+    #[arg(long)]
+    pub no_upgrade: bool,
 }
 
 /// Create a starter blueprint (one variable, one conditional file, one test, accepted
@@ -124,6 +141,32 @@ fn exec_lint(args: LintArgs, ui: &Ui) -> svcgen::Result<()> {
 fn exec_test(args: TestArgs, ui: &Ui) -> svcgen::Result<()> {
     let blueprint = Blueprint::from_files(svcgen::kit::origin_of(&args.dir), read_dir(&args.dir)?)?;
     let name = blueprint.manifest.name.clone();
+    if args.upgrade_only && blueprint.manifest.upgrade_tests.is_empty() {
+        return Err(Error::Usage(format!(
+            "--upgrade-only: blueprint `{name}` declares no [[upgrade_tests]] in {}",
+            blueprint.manifest_path()
+        )));
+    }
+    let mut reasons = Vec::new();
+    if !args.upgrade_only {
+        reasons.extend(run_snapshots(&args, &blueprint, ui)?);
+    }
+    if !args.no_upgrade {
+        reasons.extend(run_upgrades(&args.dir, &blueprint, ui)?);
+    }
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BlueprintChecksFailed(format!(
+            "{name}: {}",
+            reasons.join("; ")
+        )))
+    }
+}
+
+/// The snapshot tests (and `--build`); returns why they failed, if they did.
+fn run_snapshots(args: &TestArgs, blueprint: &Blueprint, ui: &Ui) -> svcgen::Result<Vec<String>> {
+    let name = blueprint.manifest.name.clone();
     let check_command = match (&blueprint.manifest.check, args.build) {
         (None, true) => {
             return Err(Error::Usage(format!(
@@ -138,7 +181,7 @@ fn exec_test(args: TestArgs, ui: &Ui) -> svcgen::Result<()> {
         .snapshots
         .clone()
         .unwrap_or_else(|| args.dir.join("snapshots"));
-    let report = suite::run(&blueprint, &snapshots, args.accept)?;
+    let report = suite::run(blueprint, &snapshots, args.accept)?;
 
     for problem in &report.matrix.problems {
         ui.problem(format!(
@@ -217,7 +260,7 @@ fn exec_test(args: TestArgs, ui: &Ui) -> svcgen::Result<()> {
 
     let mut build_failures = 0;
     if let Some(command) = check_command {
-        build_failures = run_checks(&blueprint, &report, &command, args.jobs, ui)?;
+        build_failures = run_checks(blueprint, &report, &command, args.jobs, ui)?;
     }
 
     let problems = report.matrix.problems.len();
@@ -243,14 +286,137 @@ fn exec_test(args: TestArgs, ui: &Ui) -> svcgen::Result<()> {
             plural(build_failures)
         ));
     }
-    if reasons.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::BlueprintChecksFailed(format!(
-            "{name}: {}",
-            reasons.join("; ")
-        )))
+    Ok(reasons)
+}
+
+/// The `[[upgrade_tests]]`, one after the other; returns why they failed, if they did.
+fn run_upgrades(dir: &Path, blueprint: &Blueprint, ui: &Ui) -> svcgen::Result<Vec<String>> {
+    let (tests, problems) = upgrade::parse_specs(&blueprint.manifest);
+    if tests.is_empty() && problems.is_empty() {
+        return Ok(Vec::new());
     }
+    let manifest_file = dir.join(MANIFEST_FILE);
+    let text = fs::read_to_string(&manifest_file).map_err(|err| Error::io(&manifest_file, err))?;
+    let lines = ManifestLines::new(&text);
+    for problem in &problems {
+        let location = Location {
+            file: blueprint.manifest_path(),
+            line: lines.line_or_parent(&problem.key),
+        };
+        ui.problem(format!("{location}: {}", problem.message));
+    }
+
+    let history = History::discover(dir);
+    let mut failed = Vec::new();
+    for test in &tests {
+        ui.status(
+            "Upgrading",
+            format!(
+                "{} from `{}` to the working copy ({} patch{})",
+                test.name,
+                test.from,
+                test.patches.len(),
+                if test.patches.len() == 1 { "" } else { "es" }
+            ),
+        );
+        let result = upgrade::run_one(dir, &history, blueprint, test);
+        match &result.outcome {
+            UpgradeOutcome::Passed(summary) => {
+                for note in &summary.notes {
+                    ui.warn(format!("upgrade test `{}`: {note}", result.name));
+                }
+                ui.status(
+                    "Upgraded",
+                    format!("{}: {}", result.name, describe(summary)),
+                );
+            }
+            UpgradeOutcome::Failed {
+                summary,
+                failures,
+                kept,
+            } => {
+                for note in &summary.notes {
+                    ui.warn(format!("upgrade test `{}`: {note}", result.name));
+                }
+                for failure in failures {
+                    ui.problem(format!("upgrade test `{}`: {failure}", result.name));
+                }
+                ui.problem(format!(
+                    "upgrade test `{}` failed with {} problem{} ({}); the updated service is in {}",
+                    result.name,
+                    failures.len(),
+                    plural(failures.len()),
+                    describe(summary),
+                    kept.display()
+                ));
+                failed.push(result.name.clone());
+            }
+            UpgradeOutcome::Broken(message) => {
+                ui.problem(format!(
+                    "upgrade test `{}` could not run: {message}",
+                    result.name
+                ));
+                failed.push(result.name.clone());
+            }
+        }
+    }
+    let total = tests.len() + problems.len();
+    ui.status(
+        "Tested",
+        format!(
+            "{}: {total} upgrade test{}, {} passed",
+            blueprint.manifest.name,
+            plural(total),
+            tests.len() - failed.len()
+        ),
+    );
+    let mut reasons = Vec::new();
+    if !failed.is_empty() {
+        reasons.push(format!(
+            "{} of {total} upgrade test{} failed ({})",
+            failed.len(),
+            plural(total),
+            failed.join(", ")
+        ));
+    }
+    if !problems.is_empty() {
+        reasons.push(format!(
+            "{} [[upgrade_tests]] entr{} could not be read; `svcgen blueprint lint` lists them too",
+            problems.len(),
+            if problems.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    Ok(reasons)
+}
+
+/// `1.0.0 -> 2.0.0, 3 hunks; 2 merged, 1 updated; conflicts: none`
+fn describe(summary: &upgrade::Summary) -> String {
+    let version = |v: &Option<semver::Version>| {
+        v.as_ref()
+            .map_or_else(|| "?".to_owned(), ToString::to_string)
+    };
+    let outcomes = summary
+        .outcomes
+        .iter()
+        .map(|(outcome, n)| format!("{n} {outcome}"))
+        .collect::<Vec<_>>();
+    let conflicts = if summary.conflicts.is_empty() {
+        "none".to_owned()
+    } else {
+        summary.conflicts.join(", ")
+    };
+    format!(
+        "{} -> {}, {} hunk{} checked; files: {}; conflicts: {conflicts}",
+        version(&summary.from_version),
+        version(&summary.to_version),
+        summary.hunks,
+        plural(summary.hunks),
+        if outcomes.is_empty() {
+            "none changed".to_owned()
+        } else {
+            outcomes.join(", ")
+        },
+    )
 }
 
 /// Runs the check command in every rendered variant; returns how many failed.

@@ -17,17 +17,26 @@
 //!   (`..`, `/`, `.git`) for any answer a person could give.
 //! - `test-matrix`: every variant `svcgen blueprint test` renders (the `[[tests]]` answer sets and
 //!   the pairwise matrix) resolves and renders without error.
-//! - `unsupported`: keys reserved for features this svcgen does not have (`[[upgrade_tests]]`).
+//! - `upgrade-test`: every `[[upgrade_tests]]` entry is well-formed (known keys, a usable name,
+//!   relative patch and conflict paths).
+//! - `upgrade-ref`: the blueprint is in a git repository, and each upgrade test's `from` names a
+//!   commit of it that holds a readable blueprint at the same place.
+//! - `upgrade-patch`: each patch exists beside the blueprint and is a unified diff svcgen can
+//!   apply (checked against its own text; whether it fits the old render is `test`'s job).
+//! - `upgrade-answers`: each answer of an upgrade test is a variable of the `from` version or of
+//!   the working copy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
 use regex::Regex;
 use tera::ast::{Expr, ExprVal, Node};
 
+use super::history::History;
 use super::locate::ManifestLines;
 use super::matrix::{self, Origin};
+use super::upgrade::{self, PatchProblem};
 use super::usage;
 use crate::answers::VarType;
 use crate::blueprint::manifest::{self, Default, MANIFEST_FILE, Manifest, NAME_VARIABLE};
@@ -47,7 +56,10 @@ pub enum Rule {
     UnmatchedPattern,
     UnsafePath,
     TestMatrix,
-    Unsupported,
+    UpgradeTest,
+    UpgradeRef,
+    UpgradePatch,
+    UpgradeAnswers,
 }
 
 impl Rule {
@@ -61,7 +73,10 @@ impl Rule {
             Rule::UnmatchedPattern => "unmatched-pattern",
             Rule::UnsafePath => "unsafe-path",
             Rule::TestMatrix => "test-matrix",
-            Rule::Unsupported => "unsupported",
+            Rule::UpgradeTest => "upgrade-test",
+            Rule::UpgradeRef => "upgrade-ref",
+            Rule::UpgradePatch => "upgrade-patch",
+            Rule::UpgradeAnswers => "upgrade-answers",
         }
     }
 }
@@ -98,11 +113,13 @@ pub struct Report {
 /// everything wrong with the blueprint itself is a finding.
 pub fn lint_dir(dir: &Path) -> Result<Report> {
     let files = read_dir(dir)?;
-    lint_files(&super::origin_of(dir), files)
+    lint_files(&super::origin_of(dir), files, Some(dir))
 }
 
-/// Lints a blueprint given as its files; `origin` prefixes every path in messages.
-pub fn lint_files(origin: &str, files: Vec<SourceFile>) -> Result<Report> {
+/// Lints a blueprint given as its files; `origin` prefixes every path in messages. `dir` is
+/// where the files are on disk, to find the git history `[[upgrade_tests]]` start from; without
+/// it, their `from` is not checked.
+pub fn lint_files(origin: &str, files: Vec<SourceFile>, dir: Option<&Path>) -> Result<Report> {
     let manifest_file = format!("{origin}/{MANIFEST_FILE}");
     let at = |line: Option<usize>| Location {
         file: manifest_file.clone(),
@@ -151,7 +168,7 @@ pub fn lint_files(origin: &str, files: Vec<SourceFile>) -> Result<Report> {
         findings: Vec::new(),
         uses: BTreeMap::new(),
     };
-    lint.reserved_keys();
+    lint.upgrade_tests(dir);
     lint.templates();
     lint.conditions();
     lint.declaration_order();
@@ -227,14 +244,79 @@ impl Lint<'_> {
         });
     }
 
-    fn reserved_keys(&mut self) {
-        for index in 0..self.blueprint.manifest.upgrade_tests.len() {
-            let location = self.manifest_at(&format!("upgrade_tests.{index}"));
-            self.push(
-                Rule::Unsupported,
-                location,
-                "[[upgrade_tests]] is reserved for upgrade tests (render the previous version, apply edits, update to this one), which need `svcgen update`; this svcgen cannot run them yet, so remove the entry until it can".into(),
-            );
+    /// `[[upgrade_tests]]`: the entries, their `from`, their patches and their answers.
+    fn upgrade_tests(&mut self, dir: Option<&Path>) {
+        let blueprint = self.blueprint;
+        let (tests, problems) = upgrade::parse_specs(&blueprint.manifest);
+        for problem in problems {
+            let location = self.manifest_at(&problem.key);
+            self.push(Rule::UpgradeTest, location, problem.message);
+        }
+        let Some(first) = tests.first() else { return };
+        let history = match dir.map(History::discover) {
+            None => None,
+            Some(Ok(history)) => Some(history),
+            Some(Err(message)) => {
+                // Once: every test would say the same.
+                let location = self.manifest_at(&format!("upgrade_tests.{}", first.index));
+                self.push(Rule::UpgradeRef, location, message);
+                None
+            }
+        };
+        let mut old_versions: HashMap<String, std::result::Result<Manifest, String>> =
+            HashMap::new();
+        for test in &tests {
+            let old = history.as_ref().map(|history| {
+                old_versions
+                    .entry(test.from.clone())
+                    .or_insert_with(|| {
+                        let commit = history.resolve(&test.from)?;
+                        let files = history.blueprint_files(commit, &test.from)?;
+                        Blueprint::from_files(format!("{}@{}", blueprint.origin, test.from), files)
+                            .map(|old| old.manifest)
+                            .map_err(|err| {
+                                format!("the blueprint at `{}` cannot be read: {err}", test.from)
+                            })
+                    })
+                    .clone()
+            });
+            let old = match old {
+                Some(Err(message)) => {
+                    let location = self.manifest_at(&format!("upgrade_tests.{}.from", test.index));
+                    self.push(
+                        Rule::UpgradeRef,
+                        location,
+                        format!("[[upgrade_tests]] `{}`: {message}", test.name),
+                    );
+                    None
+                }
+                Some(Ok(manifest)) => Some(manifest),
+                None => None,
+            };
+            if let Err(problems) = upgrade::load_patches(test, blueprint) {
+                for problem in problems {
+                    match problem {
+                        PatchProblem::Missing { key, message } => {
+                            let location = self.manifest_at(&key);
+                            self.push(Rule::UpgradePatch, location, message);
+                        }
+                        PatchProblem::Invalid(err) => self.push(
+                            Rule::UpgradePatch,
+                            Location {
+                                file: err.file,
+                                line: Some(err.line),
+                            },
+                            err.message,
+                        ),
+                    }
+                }
+            }
+            if let Err(problems) = upgrade::split_answers(test, old.as_ref(), &blueprint.manifest) {
+                for (key, message) in problems {
+                    let location = self.manifest_at(&key);
+                    self.push(Rule::UpgradeAnswers, location, message);
+                }
+            }
         }
     }
 
@@ -597,7 +679,7 @@ fn line_of_use(source: &str, name: &str) -> Option<usize> {
 }
 
 /// ` (did you mean `port`?)` when a declared variable is one edit away.
-fn suggestion(name: &str, manifest: &Manifest) -> String {
+pub(super) fn suggestion(name: &str, manifest: &Manifest) -> String {
     manifest
         .variables
         .iter()

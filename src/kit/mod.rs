@@ -6,15 +6,21 @@
 //! - [`matrix`]: the variants to test: `[[tests]]` answer sets plus a pairwise covering set.
 //! - [`suite`]: render each variant and compare it with its [`snapshot`] (insta's `.snap`).
 //! - [`check`]: run the blueprint's `[check] command` in each rendered variant (`--build`).
+//! - [`upgrade`]: `[[upgrade_tests]]`: render an earlier version (from the blueprint's git
+//!   [`history`]), apply a team's edits ([`patch`]), update to the working copy, and check that
+//!   no edit was lost.
 //! - [`starter`]: a new blueprint that passes all of the above as created.
 
 pub mod check;
+pub mod history;
 pub mod lint;
 pub mod locate;
 pub mod matrix;
+pub mod patch;
 pub mod snapshot;
 pub mod starter;
 pub mod suite;
+pub mod upgrade;
 pub mod usage;
 
 /// How a blueprint folder given on the command line is named in messages: as typed, without a

@@ -135,6 +135,16 @@ answers = {{ ci = false }}
 # What `svcgen blueprint test --build` runs in each rendered variant, e.g. "cargo check --locked".
 [check]
 command = "test -s README.md"
+
+# Once this blueprint is in git with a tagged release, upgrade tests check that a team's edits
+# survive `svcgen update` to the working copy: `svcgen blueprint test` renders the version at
+# `from`, applies the patches (made with `git diff` in a service generated from it), updates,
+# and fails on a lost edit or on conflicts other than `expect_conflicts`.
+# [[upgrade_tests]]
+# name = "keeps-team-edits"
+# from = "v0.1.0"
+# patches = ["upgrade-tests/readme.patch"]
+# expect_conflicts = []
 "#,
         version = running_version()
     )
@@ -153,6 +163,7 @@ svcgen blueprint lint                  # check the blueprint itself
 svcgen blueprint test                  # compare every variant with snapshots/
 svcgen blueprint test --accept         # ... and accept the new output
 svcgen blueprint test --build          # also run [check] command in each variant
+svcgen blueprint test --upgrade-only   # only the [[upgrade_tests]] (once there are some)
 ```
 
 The two checks, `svcgen blueprint lint && svcgen blueprint test`, are this repository's CI.
