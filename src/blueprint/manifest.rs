@@ -36,9 +36,9 @@ pub struct Manifest {
     pub tests: Vec<AnswerSet>,
     /// `[check]`: what `svcgen blueprint test --build` runs inside each rendered variant.
     pub check: Option<Check>,
-    /// `[[upgrade_tests]]`, kept as written: the key is reserved for upgrade tests (render the
-    /// previous version, apply edits, update), which need `svcgen update`. Rendering ignores it;
-    /// `svcgen blueprint lint` and `test` report it as not yet supported.
+    /// `[[upgrade_tests]]`, kept as written: rendering ignores them, and the blueprint kit
+    /// ([`crate::kit`]) parses and runs them, so a bad entry is a lint finding with its line
+    /// rather than an error that stops every `svcgen new`.
     pub upgrade_tests: Vec<toml::Value>,
 }
 
@@ -683,7 +683,7 @@ mod tests {
     }
 
     #[test]
-    fn check_command_and_reserved_upgrade_tests() {
+    fn check_command_and_upgrade_tests_kept_as_written() {
         let m = parse(
             "[check]\ncommand = \"cargo check --locked\"\n[[upgrade_tests]]\nfrom = \"v1\"\n",
         )
