@@ -50,7 +50,12 @@ fn main() {
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String, bool)>) {
     for entry in fs::read_dir(dir).expect("blueprint folder is readable") {
         let path = entry.expect("blueprint entry is readable").path();
-        if path.file_name().is_some_and(|n| n == ".git") {
+        // Upgrade tests are for `svcgen blueprint test` on the source tree; the binary never
+        // reads them.
+        if path
+            .file_name()
+            .is_some_and(|n| n == ".git" || n == "upgrade-tests")
+        {
             continue;
         }
         if path.is_dir() {
