@@ -88,7 +88,8 @@ fi
 service=$(realpath "$service")
 (cd "$here/bare-axum" && nice cargo build --release --locked --quiet)
 
-psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" -c "create database $db" >/dev/null
+PGOPTIONS=--client-min-messages=warning \
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" -c "create database $db" >/dev/null
 svc_port=$(free_port)
 bare_port=$(free_port)
 export APP_ENV=production APP_HOST=127.0.0.1 APP_PORT=$svc_port SHUTDOWN_DRAIN_SECS=0 \
