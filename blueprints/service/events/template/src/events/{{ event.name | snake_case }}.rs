@@ -97,9 +97,11 @@ pub async fn emit(
 //! `{{ E }}`: consumed from `{{ event.from }}` (its contract is `events/{{ E | kebab_case }}.v1.json`
 //! in the {{ event.from }} repository).
 //!
-//! [`Consume::apply`] below is yours: the generated one keeps a local copy of each
+//! [`Consume::apply_batch`] below is yours: the generated one keeps a local copy of each
 //! {{ aggregate | replace(from="_", to=" ") }} in `{{ aggregate }}_copy`. Whatever it does, it runs in the transaction
-//! that records the event as handled, so it happens once per event.
+//! that records the events as handled, so it happens once per event.
+
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Postgres, Transaction};
@@ -126,37 +128,74 @@ impl Consume for {{ E }} {
     const EVENT_TYPE: &'static str = "{{ event_type }}";
     const NAME: &'static str = "{{ e }}";
 
-    /// Upserts the copy unless it already holds this version or a newer one; a deletion keeps
-    /// the row, marked `deleted`, so a late older event cannot bring it back.
+    /// One event: a batch of one.
     async fn apply(
         tx: &mut Transaction<'_, Postgres>,
         event: &CloudEvent<Self>,
     ) -> Result<Outcome, HandlerError> {
-        let data = &event.data;
-        let result = sqlx::query(
+        let outcomes = Self::apply_batch(tx, std::slice::from_ref(event)).await?;
+        Ok(outcomes[0])
+    }
+
+    /// Upserts the copies in one statement, each unless it already holds this version or a
+    /// newer one; a deletion keeps the row, marked `deleted`, so a late older event cannot
+    /// bring it back.
+    async fn apply_batch(
+        tx: &mut Transaction<'_, Postgres>,
+        events: &[CloudEvent<Self>],
+    ) -> Result<Vec<Outcome>, HandlerError> {
+        // Only the newest version per id is written: one statement may not change a row twice,
+        // and the older versions are stale anyway.
+        let mut newest: HashMap<Uuid, usize> = HashMap::new();
+        for (index, event) in events.iter().enumerate() {
+            let kept = newest.entry(event.data.id).or_insert(index);
+            if events[*kept].data.version < event.data.version {
+                *kept = index;
+            }
+        }
+        // In id order, so concurrent batches lock the rows in the same order (no deadlocks).
+        let mut rows: Vec<&CloudEvent<Self>> =
+            newest.values().map(|&index| &events[index]).collect();
+        rows.sort_unstable_by_key(|event| event.data.id);
+
+        let applied: HashSet<Uuid> = sqlx::query_scalar(
             "insert into {{ aggregate }}_copy \
              (id, version, deleted, {% for field in event.fields %}{{ field.name }}, {% endfor %}changed_at) \
-             values ($1, $2, $3, {% for field in event.fields %}${{ loop.index + 3 }}, {% endfor %}${{ event.fields | length + 4 }}) \
+             select * from unnest($1::uuid[], $2::bigint[], $3::boolean[], {% for field in event.fields %}${{ loop.index + 3 }}::{{ field.sql }}[], {% endfor %}${{ event.fields | length + 4 }}::timestamptz[]) \
              on conflict (id) do update set \
              version = excluded.version, deleted = excluded.deleted, \
              {% for field in event.fields %}{{ field.name }} = excluded.{{ field.name }}, {% endfor %}\
              changed_at = excluded.changed_at, updated_at = now() \
-             where {{ aggregate }}_copy.version < excluded.version",
+             where {{ aggregate }}_copy.version < excluded.version \
+             returning id",
         )
-        .bind(data.id)
-        .bind(data.version)
-        .bind(data.change == Change::Deleted)
+        .bind(column(&rows, |event| event.data.id))
+        .bind(column(&rows, |event| event.data.version))
+        .bind(column(&rows, |event| event.data.change == Change::Deleted))
 {%- for field in event.fields %}
-        .bind({% if not field.copy %}&{% endif %}data.{{ field.name }})
+        .bind(column(&rows, |event| event.data.{{ field.name }}{% if not field.copy %}.clone(){% endif %}))
 {%- endfor %}
-        .bind(event.time)
-        .execute(&mut **tx)
-        .await?;
-        Ok(if result.rows_affected() == 1 {
-            Outcome::Applied
-        } else {
-            Outcome::Stale
-        })
+        .bind(column(&rows, |event| event.time))
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+        Ok(events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| {
+                if newest[&event.data.id] == index && applied.contains(&event.data.id) {
+                    Outcome::Applied
+                } else {
+                    Outcome::Stale
+                }
+            })
+            .collect())
     }
+}
+
+/// One column of the rows, to bind as an array.
+fn column<R, T>(rows: &[&R], value: impl Fn(&R) -> T) -> Vec<T> {
+    rows.iter().map(|&row| value(row)).collect()
 }
 {% endif -%}
