@@ -19,135 +19,26 @@ usage (from .ci/check-generated.sh): events_e2e.py --producer BIN --consumer BIN
 """
 
 import argparse
-import json
 import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
-PG = "postgres://postgres@127.0.0.1:5432"
-
-
-def log(message):
-    print(f"events-e2e: {message}", flush=True)
-
-
-def fail(message):
-    print(f"events-e2e: FAIL: {message}", file=sys.stderr, flush=True)
-    sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def psql(db, sql):
-    out = subprocess.run(
-        ["psql", f"{PG}/{db}", "-XAtqF", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    return [tuple(line.split("\t")) for line in out.splitlines() if line]
-
-
-def create_db(name):
-    psql("postgres", f"drop database if exists {name} with (force)")
-    psql("postgres", f"create database {name}")
-
-
-def wait_for(what, predicate, timeout, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:  # noqa: BLE001 - not up yet is any error
-            pass
-        time.sleep(interval)
-    fail(f"timed out after {timeout}s waiting for {what}")
-
-
-def http(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("content-type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return response.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as err:
-        raw = err.read()
-        return err.code, (json.loads(raw) if raw else None)
-
-
-class Process:
-    """A service or broker process we can kill and start again with the same arguments."""
-
-    def __init__(self, name, argv, env, log_dir):
-        self.name, self.argv, self.env = name, argv, env
-        self.log_path = os.path.join(log_dir, f"{name}.log")
-        self.proc = None
-
-    def start(self):
-        log_file = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log_file, stderr=log_file)
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=30)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def tail(self, lines=40):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
-
-
-class Service(Process):
-    def __init__(self, name, binary, db, nats_url, log_dir, extra_env):
-        self.port = free_port()
-        env = dict(os.environ)
-        env.update({
-            "APP_ENV": "production",
-            "APP_HOST": "127.0.0.1",
-            "APP_PORT": str(self.port),
-            "DATABASE_URL": f"{PG}/{db}",
-            "NATS_URL": nats_url,
-            "RUST_LOG": "info",
-            "SHUTDOWN_DRAIN_SECS": "0",
-        })
-        env.update(extra_env)
-        super().__init__(name, [binary, "serve"], env, log_dir)
-        self.binary = binary
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def migrate(self):
-        subprocess.run([self.binary, "migrate"], env=self.env, check=True)
-
-    def start(self):
-        super().start()
-        wait_for(f"{self.name} /livez", lambda: http("GET", self.url + "/livez")[0] == 200, 30)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_support import (  # noqa: E402
+    Nats, Service, create_db, fail, http, log, psql, set_log_prefix, wait_for,
+)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--producer", required=True)
     parser.add_argument("--consumer", required=True)
-    parser.add_argument("--nats-server", default=shutil.which("nats-server") or "nats-server")
+    parser.add_argument("--nats-server", default=None, help="default: nats-server on PATH")
     parser.add_argument("--resource-path", required=True)
     parser.add_argument("--producer-state-sql", required=True)
     parser.add_argument("--consumer-state-sql", required=True)
@@ -159,29 +50,26 @@ def main():
     parser.add_argument("--consumer-env", action="append", default=[], help="KEY=VALUE")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    set_log_prefix("events-e2e")
     rng = random.Random(args.seed)
 
     work = tempfile.mkdtemp(prefix="svcgen-events-e2e-")
-    nats_port = free_port()
-    nats_url = f"nats://127.0.0.1:{nats_port}"
-    nats = Process("nats", [args.nats_server, "-js", "-a", "127.0.0.1", "-p", str(nats_port),
-                            "-sd", os.path.join(work, "jetstream")], dict(os.environ), work)
+    nats = Nats(work, args.nats_server)
     suffix = f"{os.getpid()}"
     producer_db, consumer_db = f"e2e_producer_{suffix}", f"e2e_consumer_{suffix}"
     create_db(producer_db)
     create_db(consumer_db)
     env_of = lambda pairs: dict(p.split("=", 1) for p in pairs)  # noqa: E731
-    producer = Service("producer", args.producer, producer_db, nats_url, work,
+    producer = Service("producer", args.producer, producer_db, nats.url, work,
                        env_of(args.producer_env))
-    consumer = Service("consumer", args.consumer, consumer_db, nats_url, work,
+    consumer = Service("consumer", args.consumer, consumer_db, nats.url, work,
                        env_of(args.consumer_env))
     processes = [producer, consumer, nats]
     ok = False
     try:
         nats.start()
-        wait_for("nats", lambda: socket.create_connection(("127.0.0.1", nats_port), 1).close() is None, 10)
-        producer.migrate()
-        consumer.migrate()
+        producer.run("migrate")
+        consumer.run("migrate")
         producer.start()
         consumer.start()
 
@@ -189,7 +77,7 @@ def main():
         live = {}  # id -> version
 
         def create():
-            status, body = http("POST", resource, {"name": f"p-{rng.getrandbits(48):x}",
+            status, body, _ = http("POST", resource, {"name": f"p-{rng.getrandbits(48):x}",
                                                    "description": "made by events_e2e"})
             if status != 201:
                 fail(f"create: {status} {body}")
@@ -199,7 +87,7 @@ def main():
             kind = rng.random()
             if kind < 0.08 and len(live) > args.aggregates // 2:
                 victim = rng.choice(sorted(live))
-                status, body = http("DELETE", f"{resource}/{victim}")
+                status, body, _ = http("DELETE", f"{resource}/{victim}")
                 if status != 204:
                     fail(f"delete: {status} {body}")
                 del live[victim]
@@ -207,7 +95,7 @@ def main():
                 create()
             else:
                 target = rng.choice(sorted(live))
-                status, body = http("PUT", f"{resource}/{target}", {
+                status, body, _ = http("PUT", f"{resource}/{target}", {
                     "name": f"p-{rng.getrandbits(48):x}",
                     "description": f"revision {rng.getrandbits(16)}",
                     "version": live[target]})

@@ -1,11 +1,18 @@
 //! Consuming events: one durable JetStream pull consumer per consumed event, each message
-//! applied at most once, in one database transaction:
+//! applied at most once, in a database transaction:
 //!
 //! 1. insert the event id into `inbox` (`on conflict do nothing`): already there means a
 //!    duplicate delivery, which is acknowledged and skipped;
 //! 2. apply the change ([`Consume::apply`], yours to write), which should keep it only if the
 //!    aggregate version is newer than the one stored (so out-of-order delivery is harmless);
 //! 3. commit, then acknowledge. A crash in between redelivers the message, and step 1 skips it.
+//!
+//! Messages that arrive together (up to `EVENTS_CONSUMER_BATCH_SIZE`) share one transaction:
+//! one inbox insert for all their ids, one [`Consume::apply_batch`], one commit, then an ack
+//! each. A commit waits for the disk, so this is what makes thousands of events per second
+//! possible; under a light load batches hold one message and add no delay. When a batch fails,
+//! it is rolled back and its messages are handled one by one, so one bad message is retried or
+//! dead-lettered alone and the others are applied.
 //!
 //! Transient failures (database down, deadlock) are retried after a growing delay. Messages
 //! that cannot be decoded, that fail for good, or that fail on their last delivery
@@ -15,6 +22,7 @@
 //! The durable consumer is created with these settings when it does not exist; an existing one
 //! keeps its own (change them with the `nats` CLI, or delete it to have it recreated).
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -64,6 +72,23 @@ pub trait Consume: DeserializeOwned + Send + Sync + 'static {
         tx: &mut Transaction<'_, Postgres>,
         event: &CloudEvent<Self>,
     ) -> impl Future<Output = Result<Outcome, HandlerError>> + Send;
+
+    /// Applies events that arrived together, in delivery order, within one `tx`; returns one
+    /// outcome per event. This default calls [`Consume::apply`] for each. Override it to write
+    /// a batch in fewer statements; an `Err` rolls back the whole batch, whose events are then
+    /// applied one by one (each in a transaction of its own, through this method).
+    fn apply_batch(
+        tx: &mut Transaction<'_, Postgres>,
+        events: &[CloudEvent<Self>],
+    ) -> impl Future<Output = Result<Vec<Outcome>, HandlerError>> + Send {
+        async move {
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                outcomes.push(Self::apply(tx, event).await?);
+            }
+            Ok(outcomes)
+        }
+    }
 }
 
 /// What handling one message did.
@@ -123,6 +148,7 @@ pub struct Settings {
     pub service: String,
     pub naming: Naming,
     pub concurrency: usize,
+    pub batch_size: usize,
     pub max_deliver: i64,
     pub inbox_retention: Duration,
 }
@@ -133,6 +159,7 @@ impl Settings {
             service: env!("CARGO_PKG_NAME").to_owned(),
             naming: config.naming(),
             concurrency: config.consumer_concurrency,
+            batch_size: config.consumer_batch_size,
             max_deliver: config.consumer_max_deliver,
             inbox_retention: config.inbox_retention,
         }
@@ -210,13 +237,20 @@ async fn consume<E: Consume>(
     let messages = consumer.messages().await?;
     tracing::info!(event = E::NAME, consumer = durable, "consuming");
 
+    // `ready_chunks` hands over what has already arrived, up to the batch size, without waiting
+    // for more: batches grow with the backlog and hold one message when traffic is light.
     let handling = messages
         .take_until(stop_requested(stopped))
-        .for_each_concurrent(settings.concurrency, |message| async move {
-            match message {
-                Ok(message) => handle::<E>(pool, jetstream, settings, message).await,
-                Err(err) => tracing::warn!(event = E::NAME, error = %err, "pulling messages"),
+        .ready_chunks(settings.batch_size)
+        .for_each_concurrent(settings.concurrency, |pulled| async move {
+            let mut batch = Vec::with_capacity(pulled.len());
+            for message in pulled {
+                match message {
+                    Ok(message) => batch.push(message),
+                    Err(err) => tracing::warn!(event = E::NAME, error = %err, "pulling messages"),
+                }
             }
+            handle_batch::<E>(pool, jetstream, settings, batch).await;
         });
     let purging = async {
         loop {
@@ -233,21 +267,64 @@ async fn consume<E: Consume>(
     Ok(())
 }
 
-/// Handles one delivery and acknowledges it: acked when applied, skipped or dead-lettered;
-/// rejected with a delay (redelivered later) on a transient failure.
-pub async fn handle<E: Consume>(
+/// Handles deliveries that arrived together and acknowledges each: acked when applied, skipped
+/// or dead-lettered; rejected with a delay (redelivered later) on a transient failure.
+pub async fn handle_batch<E: Consume>(
     pool: &PgPool,
     jetstream: &jetstream::Context,
     settings: &Settings,
-    message: jetstream::Message,
+    messages: Vec<jetstream::Message>,
 ) {
     let started = Instant::now();
-    let delivered = message.info().map_or(1, |info| info.delivered);
-    let outcome = match decode::<E>(&message.payload) {
-        Ok(event) => apply(pool, &event).await,
-        Err(err) => Err(err),
-    };
+    let mut decoded = Vec::with_capacity(messages.len());
+    let mut events = Vec::with_capacity(messages.len());
+    for message in messages {
+        match decode::<E>(&message.payload) {
+            Ok(event) => {
+                decoded.push(message);
+                events.push(event);
+            }
+            Err(err) => settle::<E>(jetstream, settings, &message, Err(err), started).await,
+        }
+    }
+    if events.is_empty() {
+        return;
+    }
 
+    let size = events.len();
+    match apply(pool, events).await {
+        Ok(outcomes) => {
+            for (message, outcome) in decoded.iter().zip(outcomes) {
+                settle::<E>(jetstream, settings, message, Ok(outcome), started).await;
+            }
+        }
+        Err(err) if size == 1 => {
+            settle::<E>(jetstream, settings, &decoded[0], Err(err), started).await;
+        }
+        Err(err) => {
+            // Find the culprit: each message alone, so only the failing one is retried or
+            // dead-lettered. (They decoded before, so they decode again.)
+            tracing::debug!(event = E::NAME, error = %err, size, "batch failed; handling its messages one by one");
+            for message in &decoded {
+                let outcome = match decode::<E>(&message.payload) {
+                    Ok(event) => apply(pool, vec![event]).await.map(|outcomes| outcomes[0]),
+                    Err(err) => Err(err),
+                };
+                settle::<E>(jetstream, settings, message, outcome, started).await;
+            }
+        }
+    }
+}
+
+/// Acknowledges one message according to what handling it did.
+async fn settle<E: Consume>(
+    jetstream: &jetstream::Context,
+    settings: &Settings,
+    message: &jetstream::Message,
+    outcome: Result<Outcome, HandlerError>,
+    started: Instant,
+) {
+    let delivered = message.info().map_or(1, |info| info.delivered);
     let acked = match outcome {
         Ok(outcome) => {
             metrics::counter!(CONSUMED_TOTAL, "event" => E::NAME, "outcome" => outcome.as_str())
@@ -267,7 +344,7 @@ pub async fn handle<E: Consume>(
                 .increment(1);
             message.ack_with(AckKind::Nak(Some(delay))).await
         }
-        Err(err) => match dead_letter::<E>(jetstream, settings, &message, &err, delivered).await {
+        Err(err) => match dead_letter::<E>(jetstream, settings, message, &err, delivered).await {
             Ok(()) => {
                 tracing::error!(event = E::NAME, error = %err, delivered, "event dead-lettered");
                 metrics::counter!(DEAD_LETTERED_TOTAL, "event" => E::NAME).increment(1);
@@ -301,26 +378,71 @@ fn decode<E: Consume>(payload: &[u8]) -> Result<CloudEvent<E>, HandlerError> {
     Ok(event)
 }
 
-/// The inbox insert, the handler and the commit, in one transaction.
-async fn apply<E: Consume>(pool: &PgPool, event: &CloudEvent<E>) -> Result<Outcome, HandlerError> {
+/// Handles `events` in one transaction: records their ids in the inbox, applies those seen for
+/// the first time, commits. Returns one outcome per event, in order. Public so tests can drive
+/// it without NATS.
+pub async fn apply<E: Consume>(
+    pool: &PgPool,
+    events: Vec<CloudEvent<E>>,
+) -> Result<Vec<Outcome>, HandlerError> {
     let mut tx = pool.begin().await?;
-    let first_delivery = sqlx::query(
-        "insert into inbox (source, event_id, event_type) values ($1, $2, $3) \
-         on conflict do nothing",
+    // Sorted, so two batches holding the same redelivered ids lock them in the same order
+    // rather than deadlock. The inbox returns the ids it did not have yet.
+    let mut ids: Vec<(&str, &str)> = events
+        .iter()
+        .map(|event| (event.source.as_str(), event.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let (sources, event_ids): (Vec<&str>, Vec<&str>) = ids.into_iter().unzip();
+    let inserted: Vec<(String, String)> = sqlx::query_as(
+        "insert into inbox (source, event_id, event_type) \
+         select source, event_id, $3 from unnest($1::text[], $2::text[]) as i(source, event_id) \
+         on conflict do nothing \
+         returning source, event_id",
     )
-    .bind(&event.source)
-    .bind(&event.id)
-    .bind(&event.event_type)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !first_delivery {
-        return Ok(Outcome::Duplicate);
+    .bind(&sources)
+    .bind(&event_ids)
+    .bind(E::EVENT_TYPE)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut new_ids: HashSet<(String, String)> = inserted.into_iter().collect();
+
+    // An id new to the inbox is applied at its first occurrence in the batch; any other
+    // occurrence is a duplicate.
+    let mut fresh = Vec::with_capacity(events.len());
+    let mut is_fresh = Vec::with_capacity(events.len());
+    for event in events {
+        let new = new_ids.remove(&(event.source.clone(), event.id.clone()));
+        is_fresh.push(new);
+        if new {
+            fresh.push(event);
+        }
     }
-    let outcome = E::apply(&mut tx, event).await?;
+    if fresh.is_empty() {
+        return Ok(vec![Outcome::Duplicate; is_fresh.len()]);
+    }
+    let applied = E::apply_batch(&mut tx, &fresh).await?;
+    if applied.len() != fresh.len() {
+        return Err(HandlerError::Permanent(format!(
+            "{}::apply_batch returned {} outcomes for {} events",
+            E::NAME,
+            applied.len(),
+            fresh.len()
+        )));
+    }
     tx.commit().await?;
-    Ok(outcome)
+    let mut applied = applied.into_iter();
+    Ok(is_fresh
+        .into_iter()
+        .map(|new| {
+            if new {
+                applied.next().unwrap_or(Outcome::Applied)
+            } else {
+                Outcome::Duplicate
+            }
+        })
+        .collect())
 }
 
 /// 1 s, 2 s, 4 s, ... up to [`MAX_RETRY_DELAY`].

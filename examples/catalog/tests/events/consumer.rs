@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{Postgres, Transaction};
@@ -103,6 +104,31 @@ fn probe_event(behaviour: &str) -> (String, Vec<u8>) {
         "data": {"behaviour": behaviour},
     });
     (id, serde_json::to_vec(&event).expect("JSON"))
+}
+
+/// Pulls `count` stored messages by hand, to give them to the consumer as one batch.
+async fn pull(broker: &TestBroker, count: usize) -> Vec<async_nats::jetstream::Message> {
+    let stream = broker
+        .jetstream
+        .get_stream(broker.naming().stream(PRODUCER))
+        .await
+        .expect("the producer's stream");
+    let puller = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config::default())
+        .await
+        .expect("a consumer");
+    let mut fetched = puller
+        .fetch()
+        .max_messages(count)
+        .messages()
+        .await
+        .expect("fetch");
+    let mut messages = Vec::new();
+    while let Some(message) = fetched.next().await {
+        messages.push(message.expect("a message"));
+    }
+    assert_eq!(messages.len(), count);
+    messages
 }
 
 async fn handled(db: &TestDb, id: &str) -> bool {
@@ -223,4 +249,35 @@ async fn a_message_failing_on_its_last_delivery_is_dead_lettered() {
     assert_eq!(deliveries.as_deref(), Some("2"));
     assert!(!handled(&db, &id).await);
     stop(stop_tx, task).await;
+}
+
+#[tokio::test]
+async fn a_failing_message_fails_alone_and_the_rest_of_its_batch_is_applied() {
+    let (db, broker) = (fresh_database().await, broker().await);
+    let (first, ok) = probe_event("ok");
+    let (poison, bad) = probe_event("permanent");
+    let (last, also_ok) = probe_event("ok");
+    for payload in [ok, bad, also_ok] {
+        publish(&broker, payload).await;
+    }
+    // Where the dead letters go (`consumer::run` makes it).
+    nats::ensure_stream(&broker.jetstream, &broker.naming(), SERVICE)
+        .await
+        .expect("create this service's stream");
+
+    let batch = pull(&broker, 3).await;
+    consumer::handle_batch::<Probe>(
+        &db.pool,
+        &broker.jetstream,
+        &consumer_settings(&broker, 5),
+        batch,
+    )
+    .await;
+    assert!(handled(&db, &first).await);
+    assert!(handled(&db, &last).await);
+    assert!(!handled(&db, &poison).await);
+    let letters = dead_letters(&broker).await;
+    assert_eq!(letters.len(), 1);
+    let payload: serde_json::Value = serde_json::from_slice(&letters[0].payload).expect("JSON");
+    assert_eq!(payload["id"], poison.as_str());
 }

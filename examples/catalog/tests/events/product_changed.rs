@@ -5,7 +5,8 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use catalog::events::consumer::{self, Consume, Settings};
+use catalog::events::consumer::{self, Consume, Outcome, Settings};
+use catalog::events::envelope::CloudEvent;
 use catalog::events::nats;
 
 // The event under test.
@@ -34,6 +35,10 @@ fn event(id: Uuid, aggregate: Uuid, version: i64, change: &str) -> Value {
             "category": serde_json::to_value("example".to_owned()).expect("JSON"),
         },
     })
+}
+
+fn decoded(event: Value) -> CloudEvent<Consumed> {
+    serde_json::from_value(event).expect("a valid event")
 }
 
 async fn publish(broker: &TestBroker, event: &Value) {
@@ -155,4 +160,50 @@ async fn a_deletion_marks_the_copy_and_an_older_event_does_not_revive_it() {
     )
     .await;
     assert_eq!(copy(&db.pool, aggregate).await, Some((3, true)));
+}
+
+/// Messages that arrive together are handled in one transaction, with the guarantees of one at
+/// a time: a repeated delivery (in the batch or of an earlier one) has no effect, and of several
+/// versions of an aggregate only the newest is kept.
+#[tokio::test]
+async fn a_batch_skips_duplicates_and_keeps_the_newest_version() {
+    let db = fresh_database().await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let (earlier, created) = (Uuid::new_v4(), Uuid::new_v4());
+    let first = consumer::apply(&db.pool, vec![decoded(event(earlier, b, 1, "created"))])
+        .await
+        .expect("the first batch");
+    assert_eq!(first, [Outcome::Applied]);
+
+    let outcomes = consumer::apply(
+        &db.pool,
+        vec![
+            decoded(event(created, a, 1, "created")),
+            decoded(event(Uuid::new_v4(), a, 3, "updated")),
+            // Delivered twice in the same batch.
+            decoded(event(created, a, 1, "created")),
+            decoded(event(Uuid::new_v4(), a, 2, "updated")),
+            // Handled by the first batch; skipped, whatever version it claims.
+            decoded(event(earlier, b, 5, "updated")),
+        ],
+    )
+    .await
+    .expect("the second batch");
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Stale,
+            Outcome::Applied,
+            Outcome::Duplicate,
+            Outcome::Stale,
+            Outcome::Duplicate
+        ]
+    );
+    assert_eq!(copy(&db.pool, a).await, Some((3, false)));
+    assert_eq!(copy(&db.pool, b).await, Some((1, false)));
+    let handled: i64 = sqlx::query_scalar("select count(*) from inbox")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(handled, 4, "each event id once");
 }

@@ -19,9 +19,11 @@ pub struct EventsConfig {
     /// How long published rows stay in the outbox before they are purged
     /// (`OUTBOX_RETENTION_HOURS`).
     pub outbox_retention: Duration,
-    /// Messages a consumer handles at once (`EVENTS_CONSUMER_CONCURRENCY`); each holds a
+    /// Batches a consumer handles at once (`EVENTS_CONSUMER_CONCURRENCY`); each holds a
     /// database connection, so keep it below `DATABASE_MAX_CONNECTIONS`.
     pub consumer_concurrency: usize,
+    /// Most messages a consumer handles in one transaction (`EVENTS_CONSUMER_BATCH_SIZE`).
+    pub consumer_batch_size: usize,
     /// Deliveries of one message before it goes to the dead letters (`EVENTS_MAX_DELIVER`).
     pub consumer_max_deliver: i64,
     /// How long handled event ids are remembered to skip duplicates (`INBOX_RETENTION_HOURS`).
@@ -37,6 +39,7 @@ impl fmt::Debug for EventsConfig {
             .field("relay_sweep_interval", &self.relay_sweep_interval)
             .field("outbox_retention", &self.outbox_retention)
             .field("consumer_concurrency", &self.consumer_concurrency)
+            .field("consumer_batch_size", &self.consumer_batch_size)
             .field("consumer_max_deliver", &self.consumer_max_deliver)
             .field("inbox_retention", &self.inbox_retention)
             .finish()
@@ -75,7 +78,14 @@ impl EventsConfig {
         });
         let sweep_millis = reader.parse("OUTBOX_SWEEP_MILLIS", 1000, positive_integer);
         let outbox_hours = reader.parse("OUTBOX_RETENTION_HOURS", 72, positive_integer);
-        let concurrency = reader.parse("EVENTS_CONSUMER_CONCURRENCY", 8, positive_integer);
+        let concurrency = reader.parse("EVENTS_CONSUMER_CONCURRENCY", 4, positive_integer);
+        // Within the consumer's default pull of 200 messages and its 1,000 unacknowledged ones.
+        let batch_size = reader.parse("EVENTS_CONSUMER_BATCH_SIZE", 100, |v| {
+            match v.parse::<u64>() {
+                Ok(n) if (1..=200).contains(&n) => Ok(n),
+                _ => Err("expected an integer from 1 to 200".to_owned()),
+            }
+        });
         let max_deliver = reader.parse("EVENTS_MAX_DELIVER", 10, |v| match v.parse::<i64>() {
             Ok(n) if n >= 2 => Ok(n),
             _ => Err("expected an integer of at least 2".to_owned()),
@@ -88,6 +98,7 @@ impl EventsConfig {
             relay_sweep_interval: Duration::from_millis(sweep_millis),
             outbox_retention: Duration::from_secs(outbox_hours.saturating_mul(3600)),
             consumer_concurrency: usize::try_from(concurrency).unwrap_or(usize::MAX),
+            consumer_batch_size: usize::try_from(batch_size).unwrap_or(200),
             consumer_max_deliver: max_deliver,
             inbox_retention: Duration::from_secs(inbox_hours.saturating_mul(3600)),
         }
@@ -135,6 +146,7 @@ mod tests {
         assert_eq!(config.nats_url, "nats://127.0.0.1:4222");
         assert_eq!(config.namespace, "");
         assert_eq!(config.relay_batch_size, 500);
+        assert_eq!(config.consumer_batch_size, 100);
     }
 
     #[test]
@@ -143,8 +155,9 @@ mod tests {
             ("NATS_URL", "http://app:hunter2@nats:4222"),
             ("OUTBOX_BATCH_SIZE", "9000"),
             ("EVENTS_NAMESPACE", "a.b"),
+            ("EVENTS_CONSUMER_BATCH_SIZE", "0"),
         ]);
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
         assert!(problems.iter().all(|p| !p.contains("hunter2")));
         assert!(!format!("{config:?}").contains("hunter2"));
     }

@@ -1,24 +1,35 @@
 //! The operational middleware every route gets, outermost first.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, Method, Response, StatusCode};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
+use tracing::{Level, Span};
+use uuid::Uuid;
 
 use super::{metrics, problem};
 use crate::config::HttpConfig;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// Routes polled by orchestrators and scrapers every few seconds: a `GET` of
+/// one gets no span and no log line, which would drown the log and cost more
+/// than the answer. They are still counted in the metrics.
+const PROBE_ROUTES: &[&str] = &["/livez", "/readyz", "/metrics"];
+
 /// Wraps `router` in the stack below. Layers run top to bottom on the way in.
 ///
 /// 1. request id: keep the caller's `x-request-id` or generate a UUID;
-/// 2. trace: one span per request carrying that id, so every log line has it;
+/// 2. trace: one span per request carrying that id, so every log line has it
+///    (probe routes excepted, see [`PROBE_ROUTES`]);
 /// 3. echo the request id on the response;
 /// 4. metrics: observe the final status, whatever produced it;
 /// 5. give error responses without a body (405, 408, 413, ...) a problem body;
@@ -31,34 +42,16 @@ pub fn apply(router: Router, config: &HttpConfig) -> Router {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(
                 TraceLayer::new_for_http()
-                    .make_span_with(|request: &Request| {
-                        let request_id = request
-                            .headers()
-                            .get(REQUEST_ID_HEADER)
-                            .and_then(|value| value.to_str().ok())
-                            .unwrap_or_default();
-                        let route = request
-                            .extensions()
-                            .get::<MatchedPath>()
-                            .map(MatchedPath::as_str)
-                            .unwrap_or_default();
-                        tracing::info_span!(
-                            "request",
-                            request_id,
-                            method = %request.method(),
-                            path = request.uri().path(),
-                            route,
-                        )
-                    })
-                    .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                    .make_span_with(request_span)
+                    .on_response(LogResponse(DefaultOnResponse::new().level(Level::INFO))),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(axum::middleware::from_fn(
                 crate::events::outbox::capture_request,
             ))
             // svcgen:anchor layers
-            .layer(axum::middleware::from_fn(metrics::track))
-            .layer(axum::middleware::map_response(problem::ensure_problem_body))
+            .layer(metrics::TrackLayer)
+            .map_response(problem::ensure_problem_body)
             .layer(CatchPanicLayer::custom(problem::from_panic))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
@@ -66,4 +59,52 @@ pub fn apply(router: Router, config: &HttpConfig) -> Router {
             ))
             .layer(DefaultBodyLimit::max(config.body_limit_bytes)),
     )
+}
+
+fn request_span(request: &Request) -> Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or_default();
+    if request.method() == Method::GET && PROBE_ROUTES.contains(&route) {
+        return Span::none();
+    }
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id,
+        method = %request.method(),
+        path = request.uri().path(),
+        route,
+    )
+}
+
+/// Logs the response like `inner`, except for requests without a span (the probes).
+#[derive(Debug, Clone)]
+struct LogResponse(DefaultOnResponse);
+
+impl<B> OnResponse<B> for LogResponse {
+    fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
+        if !span.is_none() {
+            self.0.on_response(response, latency, span);
+        }
+    }
+}
+
+/// A random (v4) UUID, formatted into a stack buffer and copied once into the
+/// header value, where tower-http's `MakeRequestUuid` goes through a `String`.
+#[derive(Debug, Clone, Copy)]
+struct MakeRequestUuid;
+
+impl MakeRequestId for MakeRequestUuid {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let mut buffer = Uuid::encode_buffer();
+        let id = Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
 }

@@ -16,12 +16,13 @@ pub mod problem;
 pub mod products;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use sqlx::PgPool;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::lifecycle::Readiness;
-use extract::Json;
 use problem::Problem;
 
 /// Shared by all handlers.
@@ -63,12 +64,16 @@ pub fn router(state: AppState) -> Router {
         .merge(products::router())
         .split_for_parts();
 
+    // Serialized once: the document does not change while the process runs.
+    let openapi = Bytes::from(
+        serde_json::to_vec(&openapi).expect("the OpenAPI document has only string keys"),
+    );
     router
         .route(
             "/openapi.json",
             get(move || {
                 let openapi = openapi.clone();
-                async move { Json(openapi) }
+                async move { ([(CONTENT_TYPE, "application/json")], openapi) }
             }),
         )
         .route("/metrics", get(move || metrics::render(prometheus.clone())))

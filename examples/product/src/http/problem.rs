@@ -114,10 +114,12 @@ fn is_problem(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
 }
 
-/// Middleware: gives every error response that is not a problem yet (axum's
-/// 405, the timeout's 408, the body limit's 413, ...) a problem body, keeping
-/// its status and headers (`Allow`, ...).
-pub async fn ensure_problem_body<B>(response: axum::http::Response<B>) -> Response
+/// Middleware (a plain function for tower's `map_response`, which neither boxes
+/// the future nor clones the inner service as axum's async `map_response` does):
+/// gives every error response that is not a problem yet (axum's 405, the
+/// timeout's 408, the body limit's 413, ...) a problem body, keeping its status
+/// and headers (`Allow`, ...).
+pub fn ensure_problem_body<B>(response: axum::http::Response<B>) -> Response
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
