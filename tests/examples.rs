@@ -129,7 +129,7 @@ fn mode_of(_: &Path) -> Mode {
 
 fn diff_text(path: &str, generated: Option<&[u8]>, example: Option<&[u8]>) -> String {
     let text = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).into_owned();
-    similar::TextDiff::from_lines(&text(generated), &text(example))
+    similar::TextDiff::from_lines(text(generated), text(example))
         .unified_diff()
         .context_radius(2)
         .header(&format!("generated/{path}"), &format!("example/{path}"))
