@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".ci"))
-import events_e2e as e2e  # noqa: E402  (shared process and database helpers)
+import e2e_support as e2e  # noqa: E402  (shared process and database helpers)
 
 
 def wait_applied(db, expected, timeout):
@@ -67,7 +67,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--producer", required=True)
     parser.add_argument("--consumer", required=True)
-    parser.add_argument("--nats-server", default="nats-server")
+    parser.add_argument("--nats-server", default=None, help="default: nats-server on PATH or in /usr/sbin")
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--duration", type=int, default=10)
@@ -75,27 +75,23 @@ def main():
 
     import shutil
     import signal
-    import socket
     import tempfile
     work = tempfile.mkdtemp(prefix="svcgen-events-bench-")
-    nats_port = e2e.free_port()
-    nats = e2e.Process("nats", [args.nats_server, "-js", "-a", "127.0.0.1", "-p", str(nats_port),
-                                "-sd", os.path.join(work, "js")], dict(os.environ), work)
+    nats = e2e.Nats(work, args.nats_server)
     producer_db, consumer_db = f"bench_producer_{os.getpid()}", f"bench_consumer_{os.getpid()}"
     e2e.create_db(producer_db)
     e2e.create_db(consumer_db)
     quiet = {"RUST_LOG": "warn"}
-    producer = e2e.Service("producer", args.producer, producer_db, f"nats://127.0.0.1:{nats_port}", work, quiet)
-    consumer = e2e.Service("consumer", args.consumer, consumer_db, f"nats://127.0.0.1:{nats_port}", work, quiet)
+    producer = e2e.Service("producer", args.producer, producer_db, nats.url, work, quiet)
+    consumer = e2e.Service("consumer", args.consumer, consumer_db, nats.url, work, quiet)
     try:
         nats.start()
-        e2e.wait_for("nats", lambda: socket.create_connection(("127.0.0.1", nats_port), 1).close() is None, 10)
-        producer.migrate()
-        consumer.migrate()
+        producer.run("migrate")
+        consumer.run("migrate")
         producer.start()
         consumer.start()
 
-        status, body = e2e.http("POST", producer.url + "/v1/products", {"name": "template", "description": "d"})
+        status, body, _ = e2e.http("POST", producer.url + "/v1/products", {"name": "template", "description": "d"})
         if status != 201:
             e2e.fail(f"create: {status} {body}")
         wait_applied(consumer_db, 1, 30)
