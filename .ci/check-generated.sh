@@ -206,6 +206,12 @@ check_events() {
     --consumer-state-sql "select id::text, name, description, version from product_copy where not deleted" \
     --outbox-ids-sql "select id::text from outbox" \
     --inbox-ids-sql "select event_id from inbox"
+
+  # bench/events.sh builds in release and runs for minutes; this checks its driver still works
+  # against what the blueprint generates, not the figures.
+  echo "--- events benchmark driver, smoke run (debug build)"
+  python3 "$here/../bench/events_bench.py" --producer "$CARGO_TARGET_DIR/debug/shop" \
+    --consumer "$CARGO_TARGET_DIR/debug/storefront" --events 500 --rate 200 --duration 2
 }
 
 example_resource=true check_variant catalog
