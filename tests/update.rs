@@ -256,6 +256,15 @@ fn assert_code(output: &Output, code: i32) {
     );
 }
 
+/// Fails showing the whole of `haystack`, so a missing line is seen in its context.
+#[track_caller]
+fn assert_contains(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected to find {needle:?} in:\n{haystack}"
+    );
+}
+
 /// The rendered v1 README of a service named `svc` with default answers.
 const README_V1: &str = "# svc
 
@@ -316,7 +325,7 @@ fn s02_untouched_service_takes_every_blueprint_change() {
     assert_code(&out, 0);
     let readme = svc.read("README.md");
     assert!(readme.starts_with("# Svc\n"), "{readme}");
-    assert!(readme.contains("Deploy with the v2 pipeline."), "{readme}");
+    assert_contains(&readme, "Deploy with the v2 pipeline.");
     assert_eq!(svc.read("src/added.rs"), "pub fn added() {}\n");
     assert!(!svc.exists("obsolete.txt"));
     assert!(!svc.exists("old-name.txt"));
@@ -329,16 +338,13 @@ fn s02_untouched_service_takes_every_blueprint_change() {
         "#!/bin/sh\nset -eu\nexec ./target/release/svc\n"
     );
     let record = svc.record();
-    assert!(record.contains("version = \"2.0.0\""), "{record}");
+    assert_contains(&record, "version = \"2.0.0\"");
     assert!(
         record.contains("#v2.0.0\""),
         "the record follows the tag: {record}"
     );
     let err = stderr(&out);
-    assert!(
-        err.contains("Updated svc from blueprint upd 1.0.0 to 2.0.0"),
-        "{err}"
-    );
+    assert_contains(&err, "Updated svc from blueprint upd 1.0.0 to 2.0.0");
 }
 
 #[test]
@@ -353,20 +359,10 @@ fn s03_edits_on_different_hunks_are_merged() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
     let readme = svc.read("README.md");
-    assert!(
-        readme.contains("Tests need a database and Docker."),
-        "{readme}"
-    );
-    assert!(readme.contains("Deploy with the v2 pipeline."), "{readme}");
-    assert!(
-        readme.contains("Start it with `make run` or `cargo run`."),
-        "{readme}"
-    );
-    assert!(
-        stderr(&out).contains("Merged README.md"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&readme, "Tests need a database and Docker.");
+    assert_contains(&readme, "Deploy with the v2 pipeline.");
+    assert_contains(&readme, "Start it with `make run` or `cargo run`.");
+    assert_contains(&stderr(&out), "Merged README.md");
 }
 
 #[test]
@@ -381,17 +377,15 @@ fn s04_edits_on_the_same_hunk_conflict_with_markers_and_exit_3() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 3);
     let readme = svc.read("README.md");
-    assert!(
-        readme.contains(
-            "<<<<<<< yours\nDeploy with Argo CD.\n=======\nDeploy with the v2 pipeline.\n>>>>>>> blueprint upd 2.0.0\n"
-        ),
-        "{readme}"
+    assert_contains(
+        &readme,
+        "<<<<<<< yours\nDeploy with Argo CD.\n=======\nDeploy with the v2 pipeline.\n>>>>>>> blueprint upd 2.0.0\n",
     );
     // The rest of the blueprint's changes still landed.
     assert!(readme.starts_with("# Svc\n"), "{readme}");
     let err = stderr(&out);
-    assert!(err.contains("Conflict README.md (1 conflict)"), "{err}");
-    assert!(err.contains("1 conflict in README.md"), "{err}");
+    assert_contains(&err, "Conflict README.md (1 conflict)");
+    assert_contains(&err, "1 conflict in README.md");
     assert!(!svc.exists("README.md.rej") && !svc.exists("README.md.orig"));
 }
 
@@ -418,7 +412,7 @@ fn s06_a_file_you_deleted_that_the_blueprint_changed_stays_deleted_and_is_report
     assert_code(&out, 0);
     assert!(!svc.exists("docs/guide.md"));
     let err = stderr(&out);
-    assert!(err.contains("Kept docs/guide.md: you deleted it"), "{err}");
+    assert_contains(&err, "Kept docs/guide.md: you deleted it");
 }
 
 #[test]
@@ -443,11 +437,7 @@ fn s08_a_file_the_blueprint_dropped_is_removed_when_unmodified() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
     assert!(!svc.exists("obsolete.txt"));
-    assert!(
-        stderr(&out).contains("Removed obsolete.txt"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "Removed obsolete.txt");
     assert!(!svc.read(".svcgen/base").contains("obsolete.txt"));
 }
 
@@ -460,9 +450,9 @@ fn s09_a_modified_file_the_blueprint_dropped_is_kept_and_reported() {
     assert_code(&out, 0);
     assert_eq!(svc.read("obsolete.txt"), "we still use this\n");
     let err = stderr(&out);
-    assert!(
-        err.contains("Kept obsolete.txt: the blueprint no longer generates it"),
-        "{err}"
+    assert_contains(
+        &err,
+        "Kept obsolete.txt: the blueprint no longer generates it",
     );
     assert!(
         !svc.read(".svcgen/base").contains("obsolete.txt"),
@@ -489,14 +479,10 @@ fn s11_a_new_blueprint_file_colliding_with_yours_conflicts_and_keeps_yours() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 3);
     let text = svc.read("CONTRIBUTING.md");
-    assert!(text.contains("Ask on #svc before opening a PR."), "{text}");
-    assert!(text.contains("Contributions welcome."), "{text}");
-    assert!(text.contains("<<<<<<< yours"), "{text}");
-    assert!(
-        stderr(&out).contains("Conflict CONTRIBUTING.md"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&text, "Ask on #svc before opening a PR.");
+    assert_contains(&text, "Contributions welcome.");
+    assert_contains(&text, "<<<<<<< yours");
+    assert_contains(&stderr(&out), "Conflict CONTRIBUTING.md");
 }
 
 #[test]
@@ -506,10 +492,9 @@ fn s12_a_rename_moves_an_unedited_file() {
     assert_code(&out, 0);
     assert!(!svc.exists("old-name.txt"));
     assert!(svc.exists("docs/moved.txt"));
-    assert!(
-        stderr(&out).contains("Renamed old-name.txt -> docs/moved.txt (updated)"),
-        "{}",
-        stderr(&out)
+    assert_contains(
+        &stderr(&out),
+        "Renamed old-name.txt -> docs/moved.txt (updated)",
     );
 }
 
@@ -529,10 +514,9 @@ fn s13_a_rename_carries_your_edits_to_the_new_path() {
         svc.read("docs/moved.txt"),
         "a file that moves, edited by us\nline 2\nline 3\nline 4\nline 5\nline 6 (v2)\n"
     );
-    assert!(
-        stderr(&out).contains("Renamed old-name.txt -> docs/moved.txt (merged)"),
-        "{}",
-        stderr(&out)
+    assert_contains(
+        &stderr(&out),
+        "Renamed old-name.txt -> docs/moved.txt (merged)",
     );
 }
 
@@ -592,11 +576,9 @@ fn s18_a_binary_file_both_changed_keeps_yours_and_sets_theirs_beside_it() {
         b"\x89PNG\r\n\x1a\n\0\0v2"
     );
     let err = stderr(&out);
-    assert!(
-        err.contains(
-            "Binary assets/logo.bin: yours kept, the blueprint's is assets/logo.bin.svcgen-new"
-        ),
-        "{err}"
+    assert_contains(
+        &err,
+        "Binary assets/logo.bin: yours kept, the blueprint's is assets/logo.bin.svcgen-new",
     );
 }
 
@@ -637,11 +619,7 @@ fn s21_the_blueprint_making_a_script_executable_applies() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
     assert!(is_executable(&svc.path("scripts/gen.sh")));
-    assert!(
-        stderr(&out).contains("Updated scripts/gen.sh (mode 644 -> 755)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "Updated scripts/gen.sh (mode 644 -> 755)");
 }
 
 #[cfg(unix)]
@@ -684,11 +662,7 @@ fn s24_set_answers_a_new_variable() {
     );
     let out = svc.update(&["--set", "log_level=loud"]);
     assert_code(&out, 1);
-    assert!(
-        stderr(&out).contains("invalid value for `log_level`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "invalid value for `log_level`");
 }
 
 #[test]
@@ -700,9 +674,9 @@ fn s25_answer_migrations_rename_and_set_variables() {
     // `port` became `http_port` with its value; `service_title`, required, came from `set`.
     assert!(svc.read("config/app.toml").starts_with("port = 9000\n"));
     let record = svc.record();
-    assert!(record.contains("http_port = 9000"), "{record}");
+    assert_contains(&record, "http_port = 9000");
     assert!(!record.contains("\nport = "), "{record}");
-    assert!(record.contains("service_title = \"Svc\""), "{record}");
+    assert_contains(&record, "service_title = \"Svc\"");
     assert!(svc.read("README.md").starts_with("# Svc\n"));
 }
 
@@ -714,11 +688,7 @@ fn s26_seed_files_are_never_touched_again() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
     assert!(svc.read("src/example.rs").contains("our example"));
-    assert!(
-        stderr(&out).contains("Kept src/example.rs: a seed file"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "Kept src/example.rs: a seed file");
 }
 
 #[test]
@@ -739,11 +709,7 @@ fn s28_user_files_are_only_written_by_new() {
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
     assert!(!svc.exists("NOTES.md"));
-    assert!(
-        stderr(&out).contains("Kept NOTES.md: a user file"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "Kept NOTES.md: a user file");
 }
 
 #[test]
@@ -760,7 +726,7 @@ fn s29_updating_twice_the_second_is_a_no_op() {
     let before = snapshot(&svc.dir);
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
-    assert!(stderr(&out).contains("Up to date"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "Up to date");
     assert_eq!(snapshot(&svc.dir), before);
     assert!(svc.is_clean());
 }
@@ -780,7 +746,7 @@ fn s30_a_failure_in_the_middle_changes_nothing() {
     let before = snapshot(&svc.dir);
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 1);
-    assert!(stderr(&out).contains("tools"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "tools");
     assert_eq!(
         snapshot(&svc.dir),
         before,
@@ -805,7 +771,7 @@ fn s31_a_template_error_in_the_new_version_changes_nothing() {
     let before = snapshot(&svc.dir);
     let out = svc.update(&[]);
     assert_code(&out, 1);
-    assert!(stderr(&out).contains("added.rs:1"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "added.rs:1");
     assert_eq!(snapshot(&svc.dir), before);
 }
 
@@ -816,11 +782,7 @@ fn s32_a_dirty_tree_is_refused() {
     let before = snapshot(&svc.dir);
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 1);
-    assert!(
-        stderr(&out).contains("uncommitted changes (README.md)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "uncommitted changes (README.md)");
     assert_eq!(snapshot(&svc.dir), before);
     assert_code(&svc.update(&["--to", "v2.0.0", "--allow-dirty"]), 0);
 }
@@ -838,8 +800,8 @@ fn s33_dry_run_shows_the_plan_and_writes_nothing() {
     let out = svc.update(&["--to", "v2.0.0", "--dry-run"]);
     assert_code(&out, 0);
     let err = stderr(&out);
-    assert!(err.contains("Conflict README.md"), "{err}");
-    assert!(err.contains("nothing written (--dry-run)"), "{err}");
+    assert_contains(&err, "Conflict README.md");
+    assert_contains(&err, "nothing written (--dry-run)");
     assert_eq!(snapshot(&svc.dir), before);
 }
 
@@ -880,10 +842,7 @@ fn s34_events_added_to_the_service_are_replayed_on_the_new_version() {
         .success();
     commit_all(&dir, "Add ProductChanged");
     let lib_after_event = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
-    assert!(
-        lib_after_event.contains("pub mod events;"),
-        "{lib_after_event}"
-    );
+    assert_contains(&lib_after_event, "pub mod events;");
     let base = std::fs::read_to_string(dir.join(".svcgen/base")).unwrap();
     assert!(
         base.contains("|pub mod events;|"),
@@ -926,8 +885,8 @@ fn s34_events_added_to_the_service_are_replayed_on_the_new_version() {
     );
     assert!(dir.join("src/events/product_changed.rs").is_file());
     let record = std::fs::read_to_string(dir.join(".svcgen/record.toml")).unwrap();
-    assert!(record.contains("name = \"ProductChanged\""), "{record}");
-    assert!(record.contains("version = \"1.1.0\""), "{record}");
+    assert_contains(&record, "name = \"ProductChanged\"");
+    assert_contains(&record, "version = \"1.1.0\"");
     let err = stderr(&out);
     assert!(!err.contains("Conflict"), "{err}");
 }
@@ -967,11 +926,7 @@ fn s35_check_exit_codes_up_to_date_behind_and_error() {
         .output()
         .unwrap();
     assert_code(&out, 2);
-    assert!(
-        stderr(&out).contains("not a service made by svcgen"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "not a service made by svcgen");
 }
 
 #[test]
@@ -993,7 +948,7 @@ fn s36_check_of_a_builtin_blueprint_needs_no_network() {
         .output()
         .unwrap();
     assert_code(&out, 0);
-    assert!(stdout(&out).contains("up to date"), "{}", stdout(&out));
+    assert_contains(&stdout(&out), "up to date");
 }
 
 #[test]
@@ -1009,27 +964,18 @@ fn s37_diff_prints_what_update_would_change_and_writes_nothing() {
     let out = svc.run(&["diff", "--to", "v2.0.0"]);
     assert_code(&out, 0);
     let diff = stdout(&out);
-    assert!(
-        diff.contains("--- a/README.md\n+++ b/README.md\n"),
-        "{diff}"
-    );
-    assert!(
-        diff.contains("-Deploy with the pipeline.\n+Deploy with the v2 pipeline.\n"),
-        "{diff}"
+    assert_contains(&diff, "--- a/README.md\n+++ b/README.md\n");
+    assert_contains(
+        &diff,
+        "-Deploy with the pipeline.\n+Deploy with the v2 pipeline.\n",
     );
     assert!(
         !diff.contains("-Tests need a database and Docker."),
         "your edit stays: {diff}"
     );
-    assert!(
-        diff.contains("--- /dev/null\n+++ b/src/added.rs\n"),
-        "{diff}"
-    );
-    assert!(
-        diff.contains("--- a/obsolete.txt\n+++ /dev/null\n"),
-        "{diff}"
-    );
-    assert!(diff.contains("old mode 100644\nnew mode 100755"), "{diff}");
+    assert_contains(&diff, "--- /dev/null\n+++ b/src/added.rs\n");
+    assert_contains(&diff, "--- a/obsolete.txt\n+++ /dev/null\n");
+    assert_contains(&diff, "old mode 100644\nnew mode 100755");
     assert!(!diff.contains(".svcgen/base"), "{diff}");
     assert_eq!(snapshot(&svc.dir), before);
 
@@ -1068,11 +1014,8 @@ fn s38_update_step_by_step_then_to_the_newest() {
     assert!(svc.record().contains("version = \"2.0.0\""));
     assert_code(&svc.update(&[]), 0);
     let readme = svc.read("README.md");
-    assert!(
-        readme.contains("It listens on port 8080 (HTTP)."),
-        "{readme}"
-    );
-    assert!(readme.contains("Ask #platform for access."), "{readme}");
+    assert_contains(&readme, "It listens on port 8080 (HTTP).");
+    assert_contains(&readme, "Ask #platform for access.");
     assert!(svc.read("config/app.toml").ends_with("replicas = 2\n"));
     assert!(svc.record().contains("version = \"3.0.0\""));
 }
@@ -1109,7 +1052,7 @@ fn s40_with_conflicts_commit_is_skipped() {
     let out = svc.update(&["--to", "v2.0.0", "--commit"]);
     assert_code(&out, 3);
     assert_eq!(svc.commit_count(), commits);
-    assert!(stderr(&out).contains("(not committed)"), "{}", stderr(&out));
+    assert_contains(&stderr(&out), "(not committed)");
 }
 
 #[test]
@@ -1289,11 +1232,7 @@ fn s44_fleet_check_and_update_all() {
         .output()
         .unwrap();
     assert_code(&out, 2);
-    assert!(
-        stderr(&out).contains("no services under"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "no services under");
 
     // A list file works as well as a folder; alpha and gamma are now up to date.
     let list = tmp.path().join("services.txt");
@@ -1322,10 +1261,9 @@ fn s45_a_hand_edited_base_is_reported_not_trusted() {
     svc.commit("Oops");
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 0);
-    assert!(
-        stderr(&out).contains("the entry for `README.md` was edited by hand"),
-        "{}",
-        stderr(&out)
+    assert_contains(
+        &stderr(&out),
+        "the entry for `README.md` was edited by hand",
     );
     // README was not changed by the team, so the blueprint's version is taken as is.
     assert!(
@@ -1339,11 +1277,7 @@ fn s46_update_never_goes_back_unless_asked() {
     let svc = Service::new();
     let out = svc.update(&["--to", "v9.9.9"]);
     assert_code(&out, 1);
-    assert!(
-        stderr(&out).contains("finding `v9.9.9`"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "finding `v9.9.9`");
     // A service on a version newer than any tag (made from a branch, say) is not downgraded.
     let record = svc
         .record()
@@ -1352,10 +1286,9 @@ fn s46_update_never_goes_back_unless_asked() {
     svc.commit("Pretend 4.0.0");
     let out = svc.update(&[]);
     assert_code(&out, 2);
-    assert!(
-        stderr(&out).contains("is older than this service's 4.0.0; pass --to 3.0.0"),
-        "{}",
-        stderr(&out)
+    assert_contains(
+        &stderr(&out),
+        "is older than this service's 4.0.0; pass --to 3.0.0",
     );
     // Going back is possible when asked for by name (answers the old migrations no longer
     // provide must then be given).
@@ -1409,11 +1342,7 @@ fn s48_a_service_without_a_base_records_one_at_its_own_version_first() {
     svc.commit("As made by an svcgen without update");
     let out = svc.update(&["--to", "v2.0.0"]);
     assert_code(&out, 1);
-    assert!(
-        stderr(&out).contains("svcgen update --to 1.0.0"),
-        "{}",
-        stderr(&out)
-    );
+    assert_contains(&stderr(&out), "svcgen update --to 1.0.0");
     let out = svc.update(&["--to", "v1.0.0"]);
     assert_code(&out, 0);
     assert_eq!(
@@ -1555,11 +1484,7 @@ fn s51_a_service_that_follows_a_branch_updates_to_its_tip() {
         .output()
         .unwrap();
     assert_code(&out, 1);
-    assert!(
-        stdout(&out).contains("2.0.0 (available)"),
-        "{}",
-        stdout(&out)
-    );
+    assert_contains(&stdout(&out), "2.0.0 (available)");
     let out = svcgen()
         .args(["update", "--no-input", "--service"])
         .arg(&dir)
@@ -1572,5 +1497,5 @@ fn s51_a_service_that_follows_a_branch_updates_to_its_tip() {
         "still follows the branch: {record}"
     );
     let tip = repo.head().unwrap().peel_to_commit().unwrap().id();
-    assert!(record.contains(&format!("commit = \"{tip}\"")), "{record}");
+    assert_contains(&record, &format!("commit = \"{tip}\""));
 }
