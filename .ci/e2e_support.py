@@ -8,6 +8,7 @@ starts `nats-server -js` on a free port with its own store directory.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -106,7 +107,7 @@ class Process:
         self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd,
                                      stdout=log_file, stderr=log_file)
 
-    def kill(self, sig=9):
+    def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)

@@ -42,11 +42,12 @@ CATEGORIES = ["lighting", "kitchen", "garden", "office", "toys", "audio"]
 def render_gateway(template_path, work, product_port, catalog_port):
     """The nginx image fills the template with envsubst; do the same for our three variables
     (nginx's own `$host`-style variables are left alone), inside a main config of our own."""
+    gateway_port = free_port()
     with open(template_path) as f:
         server = string.Template(f.read()).safe_substitute(
             PRODUCT_UPSTREAM=f"127.0.0.1:{product_port}",
             CATALOG_UPSTREAM=f"127.0.0.1:{catalog_port}",
-            GATEWAY_PORT=str(gateway_port := free_port()),
+            GATEWAY_PORT=str(gateway_port),
         )
     with open(os.path.join(work, "default.conf"), "w") as f:
         f.write(server)
