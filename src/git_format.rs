@@ -190,21 +190,23 @@ impl Pack {
         id
     }
 
+    /// Deflates `data` onto the pack through a small buffer, so the pack never reserves room
+    /// for the largest object uncompressed (`.svcgen/base` is about half the tree).
     fn deflate(&mut self, data: &[u8]) {
         self.compressor.reset();
-        // zlib's compressBound, so one call normally finishes the stream.
-        self.bytes
-            .reserve(data.len() + (data.len() >> 12) + (data.len() >> 14) + 64);
+        let mut chunk = [0u8; 16 * 1024];
         loop {
             let consumed = self.compressor.total_in() as usize;
+            let produced_before = self.compressor.total_out();
             let status = self
                 .compressor
-                .compress_vec(&data[consumed..], &mut self.bytes, FlushCompress::Finish)
-                .expect("deflate with a valid level and enough room does not fail");
+                .compress(&data[consumed..], &mut chunk, FlushCompress::Finish)
+                .expect("deflate with a valid level and room to write does not fail");
+            let produced = (self.compressor.total_out() - produced_before) as usize;
+            self.bytes.extend_from_slice(&chunk[..produced]);
             if status == Status::StreamEnd {
                 break;
             }
-            self.bytes.reserve(4096);
         }
     }
 

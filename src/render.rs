@@ -108,14 +108,18 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
     let mut tree = Tree::new();
     for (file, path) in selected {
         let contents = if verbatim(file) {
-            file.contents.clone()
+            file.contents.to_vec()
         } else {
             let source = std::str::from_utf8(&file.contents).expect("checked above");
-            tera.render(&file.path, context)
+            // Most files render to about their template's size; the tree then holds every
+            // file to the end, so it keeps no growth slack.
+            let mut rendered = Vec::with_capacity(source.len());
+            tera.render_to(&file.path, context, &mut rendered)
                 .map_err(|err| {
                     template_error(blueprint, &file.path, template::describe(&err, source))
-                })?
-                .into_bytes()
+                })?;
+            rendered.shrink_to_fit();
+            rendered
         };
         tree.insert(
             path,
@@ -166,12 +170,13 @@ mod tests {
         let mut all = vec![SourceFile {
             path: "blueprint.toml".into(),
             contents: format!("[blueprint]\nname = \"t\"\nversion = \"1.0.0\"\n{manifest_body}")
-                .into_bytes(),
+                .into_bytes()
+                .into(),
             mode: Mode::Regular,
         }];
         all.extend(files.iter().map(|(path, contents, mode)| SourceFile {
             path: format!("template/{path}"),
-            contents: contents.to_vec(),
+            contents: contents.to_vec().into(),
             mode: *mode,
         }));
         Blueprint::from_files("bp", all).unwrap()

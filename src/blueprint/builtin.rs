@@ -39,7 +39,7 @@ pub fn load(name: &str) -> Result<Blueprint> {
         .iter()
         .map(|f| SourceFile {
             path: f.path.to_owned(),
-            contents: f.contents.to_vec(),
+            contents: f.contents.into(),
             mode: if f.executable {
                 Mode::Executable
             } else {

@@ -215,7 +215,7 @@ fn read_commit(
         let blob = repo.find_blob(id)?;
         files.push(SourceFile {
             path,
-            contents: blob.content().to_vec(),
+            contents: blob.content().to_vec().into(),
             mode: Mode::from_unix(filemode as u32),
         });
     }

@@ -10,6 +10,7 @@ pub mod git_source;
 pub mod manifest;
 pub mod source;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -20,11 +21,15 @@ pub use manifest::{Manifest, Variable};
 /// The folder inside a blueprint that holds the files to render.
 pub const TEMPLATE_DIR: &str = "template";
 
+/// A blueprint file's bytes: borrowed from the binary for built-in blueprints (no copy of the
+/// embedded template text at every start), owned when read from a folder or git.
+pub type FileContents = Cow<'static, [u8]>;
+
 /// A file of a blueprint, with its path relative to the blueprint's root (`/`-separated).
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
-    pub contents: Vec<u8>,
+    pub contents: FileContents,
     pub mode: Mode,
 }
 
@@ -32,7 +37,7 @@ pub struct SourceFile {
 #[derive(Debug, Clone)]
 pub struct TemplateFile {
     pub path: String,
-    pub contents: Vec<u8>,
+    pub contents: FileContents,
     pub mode: Mode,
 }
 

@@ -167,7 +167,7 @@ pub fn read_dir(root: &Path) -> Result<Vec<SourceFile>> {
             .map_err(|err| Error::io(entry.path(), err.into()))?;
         files.push(SourceFile {
             path: path.join("/"),
-            contents,
+            contents: contents.into(),
             mode: mode_of(&metadata),
         });
     }

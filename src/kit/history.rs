@@ -108,7 +108,7 @@ impl History {
             let blob = self.repo.find_blob(id).map_err(failed)?;
             files.push(SourceFile {
                 path,
-                contents: blob.content().to_vec(),
+                contents: blob.content().to_vec().into(),
                 mode: Mode::from_unix(filemode as u32),
             });
         }

@@ -131,7 +131,7 @@ pub fn lint_files(origin: &str, files: Vec<SourceFile>, dir: Option<&Path>) -> R
         });
     };
     let mut report = Report::default();
-    let Ok(text) = String::from_utf8(manifest_source.contents.clone()) else {
+    let Ok(text) = String::from_utf8(manifest_source.contents.to_vec()) else {
         report.findings.push(Finding {
             rule: Rule::Manifest,
             location: at(None),
@@ -734,7 +734,7 @@ fn part_texts(files: &[SourceFile]) -> Vec<String> {
                 .iter()
                 .any(|dir| f.path.starts_with(&format!("{dir}/")))
         })
-        .filter_map(|f| String::from_utf8(f.contents.clone()).ok())
+        .filter_map(|f| String::from_utf8(f.contents.to_vec()).ok())
         .chain(
             files
                 .iter()

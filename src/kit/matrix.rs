@@ -631,7 +631,8 @@ mod tests {
         let files = vec![SourceFile {
             path: "blueprint.toml".into(),
             contents: format!("[blueprint]\nname = \"t\"\nversion = \"1.0.0\"\n{body}")
-                .into_bytes(),
+                .into_bytes()
+                .into(),
             mode: Mode::Regular,
         }];
         Blueprint::from_files("bp", files).unwrap()

@@ -45,7 +45,7 @@ pub fn starter(name: &str, origin: &str) -> Result<Tree> {
         .iter()
         .map(|(path, text)| SourceFile {
             path: (*path).to_owned(),
-            contents: text.clone().into_bytes(),
+            contents: text.clone().into_bytes().into(),
             mode: Mode::Regular,
         })
         .collect();
@@ -54,7 +54,7 @@ pub fn starter(name: &str, origin: &str) -> Result<Tree> {
         tree.insert(
             RelPath::new(&source.path).expect("fixed, safe paths"),
             FileEntry {
-                contents: source.contents.clone(),
+                contents: source.contents.to_vec(),
                 mode: source.mode,
             },
         );

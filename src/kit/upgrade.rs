@@ -544,7 +544,7 @@ fn run(
     let source = BlueprintSource::Path(dir.to_owned());
     Record::new(&old, &source, None, &resolved).add_to(&mut made);
     let policies = Policies::compile(&old.manifest, &old.manifest_path(), &resolved)?;
-    Base::from_tree(&made, |path| policies.of(path.as_str())).add_to(&mut made);
+    Base::add_generated(&mut made, |path| policies.of(path.as_str()));
 
     let mut edited = made.clone();
     let rendered_by = format!("the render of `{}`", test.from);

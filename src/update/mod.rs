@@ -279,7 +279,7 @@ mod tests {
     fn blueprint(version: &str, main: &str) -> Blueprint {
         let file = |path: &str, text: &str| SourceFile {
             path: path.to_owned(),
-            contents: text.as_bytes().to_vec(),
+            contents: text.as_bytes().to_vec().into(),
             mode: Mode::Regular,
         };
         Blueprint::from_files(
