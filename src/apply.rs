@@ -4,7 +4,9 @@
 //! into place only when every file (and the git commit) is done, so an error at any point, or an
 //! interrupted process, never leaves a half-made service where the user asked for one.
 
+use std::collections::HashSet;
 use std::fs;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -73,15 +75,47 @@ pub fn create_dir_atomically(
 
 /// Writes every file of `tree` under `root`, creating folders as needed.
 pub fn write_tree(tree: &Tree, root: &Path) -> Result<()> {
+    // Each folder is made once, by the first file inside it, rather than asked for again (a
+    // failing `mkdir` and a `stat`) by every file after it.
+    let mut made: HashSet<&str> = HashSet::new();
     for (path, entry) in tree.iter() {
-        let target = root.join(path.to_path_buf());
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
+        let text = path.as_str();
+        for (end, _) in text.match_indices('/') {
+            let folder = &text[..end];
+            if made.insert(folder) {
+                let dir = root.join(folder);
+                match fs::create_dir(&dir) {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == ErrorKind::AlreadyExists && dir.is_dir() => {}
+                    Err(err) => return Err(Error::io(&dir, err)),
+                }
+            }
         }
-        fs::write(&target, &entry.contents).map_err(|err| Error::io(&target, err))?;
-        set_file_mode(&target, entry.mode.unix())?;
+        let target = root.join(path.to_path_buf());
+        write_file(&target, &entry.contents, entry.mode.unix())
+            .map_err(|err| Error::io(&target, err))?;
     }
     Ok(())
+}
+
+/// Creates (or truncates) `path` holding `contents`, with exactly `mode`'s permission bits
+/// whatever the umask, set through the open file rather than by looking the path up again.
+fn write_file(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(mode);
+        let mut file = options.open(path)?;
+        file.write_all(contents)?;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        options.open(path)?.write_all(contents)
+    }
 }
 
 /// A file to put in place inside an existing repository: the new contents, and what was there

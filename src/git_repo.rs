@@ -6,104 +6,166 @@
 //! branch and a `config` like `git init`'s. That is about a dozen files, where libgit2's
 //! `init` alone copies git's sample hooks and rewrites `config` once per setting, and each file
 //! created is the expensive part on most file systems.
+//!
+//! Building the commit ([`InitialCommit::build`]) needs only the tree and the user's git
+//! configuration, so `svcgen new` does it on a second thread while the files are written;
+//! [`InitialCommit::write`] then puts it into `.git` beside them.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use git2::{Repository, Signature};
+use git2::Signature;
 
 use crate::error::{Error, Result};
-use crate::git_format::{self, EntryMode, IndexEntry, Kind, ObjectId, Pack, StatData};
-use crate::tree::{Mode, Tree};
+use crate::git_format::{
+    self, EntryMode, FinishedPack, IndexEntry, Kind, ObjectId, Pack, StatData,
+};
+use crate::git_ignore::IgnoreRules;
+use crate::tree::{Mode, RelPath, Tree};
 
 /// Used when the user has no `user.name`/`user.email` configured, so generation never fails
 /// on a fresh CI machine.
 const FALLBACK_AUTHOR: (&str, &str) = ("svcgen", "svcgen@localhost");
 
 /// Initialises a repository in `dir`, which holds `tree` already written out, and commits every
-/// file of it that git would not ignore (the tree's `.gitignore` files, the user's global
-/// excludes). The index matches the commit, so `git status` is clean from the first command.
-/// Returns the commit id.
+/// file of it that git would not ignore. Returns the commit id.
 pub fn init_and_commit(dir: &Path, tree: &Tree, message: &str) -> Result<String> {
-    let user_config = git2::Config::open_default().ok();
-    let setting = |key: &str| user_config.as_ref()?.get_string(key).ok();
-    let branch = setting("init.defaultBranch").unwrap_or_else(|| "main".to_owned());
-    let head_ref = format!("refs/heads/{branch}");
-    if !git2::Reference::is_valid_name(&head_ref) {
-        return Err(Error::git(
-            "git init",
-            git2::Error::from_str(&format!(
-                "init.defaultBranch `{branch}` is not a valid branch name"
-            )),
-        ));
-    }
-    let signature = match (setting("user.name"), setting("user.email")) {
-        (Some(name), Some(email)) => Signature::now(&name, &email).ok(),
-        _ => None,
-    };
-    let signature = match signature {
-        Some(signature) => signature,
-        None => Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1)
-            .map_err(|err| Error::git("creating commit author", err))?,
-    };
+    InitialCommit::build(tree, message)?.write(dir)
+}
 
-    let git_dir = dir.join(".git");
-    write_skeleton(&git_dir, &branch)?;
-    // Ignore rules are git's own business (nested .gitignore files, negation, the global
-    // excludes file), so libgit2 decides them, on the skeleton just written.
-    let repo = Repository::open(dir).map_err(|err| Error::git("git init", err))?;
+/// The first commit of a tree, assembled in memory: every object packed, and the index entries
+/// waiting for the written files' stat data.
+pub struct InitialCommit<'t> {
+    branch: String,
+    commit: ObjectId,
+    pack: FinishedPack,
+    staged: Vec<Staged<'t>>,
+}
 
-    let mut pack = Pack::new();
-    let mut root = Folder::default();
-    let mut staged = Vec::with_capacity(tree.len());
-    for (path, entry) in tree.iter() {
-        if repo
-            .is_path_ignored(path.as_str())
-            .map_err(|err| Error::git("reading .gitignore", err))?
-        {
-            continue;
+struct Staged<'t> {
+    path: &'t RelPath,
+    executable: bool,
+    id: ObjectId,
+}
+
+impl<'t> InitialCommit<'t> {
+    /// Packs every file of `tree` that git would not ignore (the tree's `.gitignore` files, the
+    /// user's global excludes), its folders and a commit with `message`, authored by the user's
+    /// git identity. Reads the user's git configuration, and nothing else from disk.
+    pub fn build(tree: &'t Tree, message: &str) -> Result<InitialCommit<'t>> {
+        let user_config = git2::Config::open_default().ok();
+        let setting = |key: &str| user_config.as_ref()?.get_string(key).ok();
+        let branch = setting("init.defaultBranch").unwrap_or_else(|| "main".to_owned());
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
+            return Err(Error::git(
+                "git init",
+                git2::Error::from_str(&format!(
+                    "init.defaultBranch `{branch}` is not a valid branch name"
+                )),
+            ));
         }
-        let id = pack.add(Kind::Blob, &entry.contents);
-        let written = dir.join(path.to_path_buf());
-        let metadata = fs::symlink_metadata(&written).map_err(|err| Error::io(&written, err))?;
-        staged.push(IndexEntry {
-            path: path.as_str(),
-            executable: entry.mode == Mode::Executable,
-            id,
-            stat: StatData::of(&metadata),
-        });
-        root.insert(path.segments(), id, entry.mode);
-    }
-    let root_id = root.write(&mut pack);
-    let commit_id = pack.add(
-        Kind::Commit,
-        &git_format::commit(root_id, &signature_line(&signature), message),
-    );
+        let signature = match (setting("user.name"), setting("user.email")) {
+            (Some(name), Some(email)) => Signature::now(&name, &email).ok(),
+            _ => None,
+        };
+        let signature = match signature {
+            Some(signature) => signature,
+            None => Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1)
+                .map_err(|err| Error::git("creating commit author", err))?,
+        };
+        let excludes = user_config
+            .as_ref()
+            .and_then(|config| config.get_path("core.excludesFile").ok())
+            .or_else(default_excludes_file);
+        let ignore = IgnoreRules::of_tree(tree, excludes.as_deref());
 
-    let finished = pack.finish();
-    let pack_base = git_dir.join(format!("objects/pack/pack-{}", finished.checksum));
-    write_file(&pack_base.with_extension("pack"), &finished.pack, 0o444)?;
-    write_file(&pack_base.with_extension("idx"), &finished.index, 0o444)?;
-    write_file(
-        &git_dir.join(&head_ref),
-        format!("{commit_id}\n").as_bytes(),
-        0o644,
-    )?;
-    write_file(
-        &git_dir.join("index"),
-        &git_format::index_file(&staged),
-        0o644,
-    )?;
-    Ok(commit_id.to_string())
+        let mut pack = Pack::new();
+        let mut root = Folder::default();
+        let mut staged = Vec::with_capacity(tree.len());
+        for (path, entry) in tree.iter() {
+            if ignore.is_ignored(path) {
+                continue;
+            }
+            let id = pack.add(Kind::Blob, &entry.contents);
+            staged.push(Staged {
+                path,
+                executable: entry.mode == Mode::Executable,
+                id,
+            });
+            root.insert(path.segments(), id, entry.mode);
+        }
+        let root_id = root.write(&mut pack);
+        let commit = pack.add(
+            Kind::Commit,
+            &git_format::commit(root_id, &signature_line(&signature), message),
+        );
+        Ok(InitialCommit {
+            branch,
+            commit,
+            pack: pack.finish(),
+            staged,
+        })
+    }
+
+    /// Creates `dir/.git` holding the commit on the default branch, with an index that matches
+    /// the files already written in `dir`, so `git status` is clean from the first command.
+    /// Returns the commit id.
+    pub fn write(self, dir: &Path) -> Result<String> {
+        let git_dir = dir.join(".git");
+        write_skeleton(&git_dir, &self.branch)?;
+        let mut index = Vec::with_capacity(self.staged.len());
+        for staged in &self.staged {
+            let written = dir.join(staged.path.to_path_buf());
+            let metadata =
+                fs::symlink_metadata(&written).map_err(|err| Error::io(&written, err))?;
+            index.push(IndexEntry {
+                path: staged.path.as_str(),
+                executable: staged.executable,
+                id: staged.id,
+                stat: StatData::of(&metadata),
+            });
+        }
+        let pack_base = git_dir.join(format!("objects/pack/pack-{}", self.pack.checksum));
+        write_file(&pack_base.with_extension("pack"), &self.pack.pack, 0o444)?;
+        write_file(&pack_base.with_extension("idx"), &self.pack.index, 0o444)?;
+        write_file(
+            &git_dir.join("refs/heads").join(&self.branch),
+            format!("{}\n", self.commit).as_bytes(),
+            0o644,
+        )?;
+        write_file(
+            &git_dir.join("index"),
+            &git_format::index_file(&index),
+            0o644,
+        )?;
+        Ok(self.commit.to_string())
+    }
+}
+
+/// Where git looks for the global excludes file when `core.excludesFile` is not set.
+fn default_excludes_file() -> Option<PathBuf> {
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(config_home.join("git/ignore"))
 }
 
 /// What `git init` leaves that git needs: HEAD on the unborn branch, `config`, and the object
 /// and ref folders. Sample hooks, `description` and `info/exclude` are optional and skipped.
 fn write_skeleton(git_dir: &Path, branch: &str) -> Result<()> {
-    for folder in ["objects/pack", "refs/heads", "refs/tags"] {
+    // Parents first, so no `mkdir` fails on its way (as `create_dir_all` would try the deepest).
+    for folder in [
+        "",
+        "objects",
+        "objects/pack",
+        "refs",
+        "refs/heads",
+        "refs/tags",
+    ] {
         let path = git_dir.join(folder);
-        fs::create_dir_all(&path).map_err(|err| Error::io(&path, err))?;
+        fs::create_dir(&path).map_err(|err| Error::io(&path, err))?;
     }
     // Branch names may contain `/`.
     if let Some((prefix, _)) = branch.rsplit_once('/') {
@@ -303,7 +365,7 @@ mod tests {
         write_tree(&tree, dir.path()).unwrap();
         let id = init_and_commit(dir.path(), &tree, "Generate it").unwrap();
 
-        let repo = Repository::open(dir.path()).unwrap();
+        let repo = git2::Repository::open(dir.path()).unwrap();
         let head = repo.head().unwrap();
         assert!(head.is_branch());
         let commit = head.peel_to_commit().unwrap();

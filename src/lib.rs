@@ -17,6 +17,7 @@ pub mod diff;
 pub mod error;
 pub mod events;
 pub mod git_format;
+pub mod git_ignore;
 pub mod git_repo;
 pub mod kit;
 pub mod name;

@@ -5,6 +5,8 @@ use svcgen::answers::GivenAnswers;
 use svcgen::apply::{check_destination, create_dir_atomically};
 use svcgen::blueprint::builtin;
 use svcgen::blueprint::source::BlueprintSource;
+use svcgen::git_repo::InitialCommit;
+use svcgen::name;
 use svcgen::prompt::TerminalPrompter;
 use svcgen::record::Record;
 use svcgen::render::render;
@@ -12,7 +14,6 @@ use svcgen::resolve::{Prompter, resolve_answers};
 use svcgen::tree::Tree;
 use svcgen::update::base::Base;
 use svcgen::update::policy::Policies;
-use svcgen::{git_repo, name};
 
 use crate::ui::Ui;
 
@@ -102,16 +103,24 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
         prompter,
     )?;
 
-    let mut tree = render(blueprint, &answers)?;
-    Record::new(blueprint, &source, loaded.commit.clone(), &answers).add_to(&mut tree);
-    // What `svcgen update` merges against later (see svcgen::update::base).
+    let record = Record::new(blueprint, &source, loaded.commit.clone(), &answers);
     let policies = Policies::compile(&blueprint.manifest, &blueprint.manifest_path(), &answers)?;
-    Base::from_tree(&tree, |path| policies.of(path.as_str())).add_to(&mut tree);
-
     let described = format!(
         "{} from blueprint {} {}",
         args.name, blueprint.manifest.name, blueprint.manifest.version
     );
+    let message = format!(
+        "Generate {described}\n\nCreated by svcgen {} from {source}.",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut tree = render(blueprint, &answers)?;
+    // Nothing below needs the blueprint: its templates, read and parsed, are freed before the
+    // tree is copied into its base and its git pack.
+    drop(loaded);
+    record.add_to(&mut tree);
+    // What `svcgen update` merges against later (see svcgen::update::base).
+    Base::add_generated(&mut tree, |path| policies.of(path.as_str()));
+
     if args.dry_run {
         print_listing(&tree);
         ui.status(
@@ -126,18 +135,19 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
         return Ok(());
     }
 
-    let message = format!(
-        "Generate {} from blueprint {} {}\n\nCreated by svcgen {} from {source}.",
-        args.name,
-        blueprint.manifest.name,
-        blueprint.manifest.version,
-        env!("CARGO_PKG_VERSION")
-    );
-    create_dir_atomically(&tree, &dest, |staging| {
-        if !args.no_git {
-            git_repo::init_and_commit(staging, &tree, &message)?;
-        }
-        Ok(())
+    // The commit is packed on a second thread while this one writes the files: both only read
+    // the tree, and writing is mostly the file system's time, not ours.
+    std::thread::scope(|scope| {
+        let commit = (!args.no_git).then(|| scope.spawn(|| InitialCommit::build(&tree, &message)));
+        create_dir_atomically(&tree, &dest, |staging| {
+            if let Some(commit) = commit {
+                let built = commit
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                built?.write(staging)?;
+            }
+            Ok(())
+        })
     })?;
     ui.status(
         "Created",
