@@ -4,14 +4,15 @@
 //! `svcgen new` makes one commit of files it already holds in memory. Through libgit2 that cost
 //! two collision-detecting SHA-1 passes per object, a delta search (pointless in a first commit)
 //! and a second pass to index the pack; writing the bytes here takes a fraction of the
-//! instructions. Each format is git's version 2 (gitformat-pack(5), gitformat-index(5)); the
+//! instructions, and the pack is streamed to its file rather than held in memory. Each format is git's version 2 (gitformat-pack(5), gitformat-index(5)); the
 //! tests read the result back with libgit2 and, where git is installed, run `git fsck --strict`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::fmt;
+use std::io::{self, Write};
 
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use sha1::{Digest, Sha1};
 
 /// A SHA-1 object name.
@@ -115,13 +116,24 @@ pub fn commit(tree: ObjectId, signature: &str, message: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-/// A pack being written: objects are compressed as they are added, so the uncompressed bytes
-/// are never copied.
-pub struct Pack {
-    bytes: Vec<u8>,
-    entries: Vec<PackEntry>,
+/// The objects of a pack, gathered before it is written: blobs borrowed from the tree they come
+/// from, each object once however often it is added.
+///
+/// Objects are written in deflate's stored blocks, which every zlib reads, not compressed.
+/// Compressing the service blueprint's 370 KB at level 1 made `svcgen new` 1.5 to 2.5 ms slower
+/// (bench/new.sh) and took 380 KB of compressor state (valgrind's massif), about a twentieth of
+/// its memory, to save 210 KB of disk in a repository that `git gc` or any repack compresses,
+/// with deltas, anyway.
+#[derive(Default)]
+pub struct Pack<'a> {
+    objects: Vec<(ObjectId, Kind, Cow<'a, [u8]>)>,
     added: HashSet<ObjectId>,
-    compressor: Compress,
+}
+
+/// The name of a written pack (`pack-<checksum>`) and the bytes of its pack index.
+pub struct PackIndex {
+    pub checksum: ObjectId,
+    pub index: Vec<u8>,
 }
 
 struct PackEntry {
@@ -130,136 +142,140 @@ struct PackEntry {
     crc: u32,
 }
 
-/// A finished pack and its pack index, both named `pack-<checksum>`.
-pub struct FinishedPack {
-    pub checksum: ObjectId,
-    pub pack: Vec<u8>,
-    pub index: Vec<u8>,
-}
+/// The largest stored deflate block.
+const STORED_BLOCK: usize = 65_535;
 
-/// Level 1 (git's own for new loose objects): zlib-rs compresses the service blueprint in 0.8 ms
-/// to 76 KB, where C zlib took 1.9 ms for 61 KB and level 6 2-3 ms for 55 KB. The repository's
-/// first `git gc` repacks it anyway.
-const COMPRESSION: u32 = 1;
-
-impl Default for Pack {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Pack {
+impl<'a> Pack<'a> {
     pub fn new() -> Self {
-        let mut bytes = Vec::with_capacity(64 * 1024);
-        bytes.extend_from_slice(b"PACK");
-        bytes.extend_from_slice(&2u32.to_be_bytes());
-        bytes.extend_from_slice(&0u32.to_be_bytes()); // object count, set by `finish`
-        Self {
-            bytes,
-            entries: Vec::new(),
-            added: HashSet::new(),
-            compressor: Compress::new(Compression::new(COMPRESSION), true),
-        }
+        Self::default()
     }
 
     /// Adds an object (once, however often it is added) and returns its id.
-    pub fn add(&mut self, kind: Kind, data: &[u8]) -> ObjectId {
-        let id = object_id(kind, data);
-        if !self.added.insert(id) {
-            return id;
+    pub fn add(&mut self, kind: Kind, data: impl Into<Cow<'a, [u8]>>) -> ObjectId {
+        let data = data.into();
+        let id = object_id(kind, &data);
+        if self.added.insert(id) {
+            self.objects.push((id, kind, data));
         }
-        let offset = self.bytes.len();
-        // Type and size: 3 bits of type and 4 of size, then 7 bits of size per byte.
-        let mut size = data.len();
-        let mut byte = (kind.pack_type() << 4) | (size & 0x0f) as u8;
-        size >>= 4;
-        while size > 0 {
-            self.bytes.push(byte | 0x80);
-            byte = (size & 0x7f) as u8;
-            size >>= 7;
-        }
-        self.bytes.push(byte);
-        self.deflate(data);
-        let mut crc = Crc::new();
-        crc.update(&self.bytes[offset..]);
-        self.entries.push(PackEntry {
-            id,
-            offset: offset as u64,
-            crc: crc.sum(),
-        });
         id
     }
 
-    /// Deflates `data` onto the pack through a small buffer, so the pack never reserves room
-    /// for the largest object uncompressed (`.svcgen/base` is about half the tree).
-    fn deflate(&mut self, data: &[u8]) {
-        self.compressor.reset();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            let consumed = self.compressor.total_in() as usize;
-            let produced_before = self.compressor.total_out();
-            let status = self
-                .compressor
-                .compress(&data[consumed..], &mut chunk, FlushCompress::Finish)
-                .expect("deflate with a valid level and room to write does not fail");
-            let produced = (self.compressor.total_out() - produced_before) as usize;
-            self.bytes.extend_from_slice(&chunk[..produced]);
-            if status == Status::StreamEnd {
-                break;
+    /// Streams the pack to `out` and returns its checksum and pack index.
+    pub fn write(&self, out: &mut impl Write) -> io::Result<PackIndex> {
+        let count = u32::try_from(self.objects.len()).expect("fewer than 4 billion objects");
+        let mut pack = HashingWriter {
+            out,
+            sha: Sha1::new(),
+            crc: 0,
+            written: 0,
+        };
+        pack.put(b"PACK")?;
+        pack.put(&2u32.to_be_bytes())?;
+        pack.put(&count.to_be_bytes())?;
+        let mut entries = Vec::with_capacity(self.objects.len());
+        for (id, kind, data) in &self.objects {
+            let offset = pack.written;
+            pack.crc = 0;
+            // Type and size: 3 bits of type and 4 of size, then 7 bits of size per byte.
+            let mut header = Vec::with_capacity(10);
+            let mut size = data.len();
+            let mut byte = (kind.pack_type() << 4) | (size & 0x0f) as u8;
+            size >>= 4;
+            while size > 0 {
+                header.push(byte | 0x80);
+                byte = (size & 0x7f) as u8;
+                size >>= 7;
             }
-        }
-    }
-
-    pub fn finish(mut self) -> FinishedPack {
-        let count = u32::try_from(self.entries.len()).expect("fewer than 4 billion objects");
-        self.bytes[8..12].copy_from_slice(&count.to_be_bytes());
-        let checksum = sha1(&self.bytes);
-        self.bytes.extend_from_slice(&checksum.0);
-
-        self.entries.sort_by_key(|entry| entry.id);
-        let mut index = Vec::with_capacity(8 + 256 * 4 + self.entries.len() * 28 + 40);
-        index.extend_from_slice(b"\xfftOc");
-        index.extend_from_slice(&2u32.to_be_bytes());
-        let mut cumulative = 0u32;
-        for first_byte in 0..=255u8 {
-            while (cumulative as usize) < self.entries.len()
-                && self.entries[cumulative as usize].id.0[0] == first_byte
-            {
-                cumulative += 1;
+            header.push(byte);
+            // A zlib stream (RFC 1950): header, stored blocks, Adler-32 of the data.
+            header.extend_from_slice(&[0x78, 0x01]);
+            pack.put(&header)?;
+            let mut blocks = data.chunks(STORED_BLOCK).peekable();
+            if data.is_empty() {
+                pack.put(&[1, 0x00, 0x00, 0xff, 0xff])?;
             }
-            index.extend_from_slice(&cumulative.to_be_bytes());
+            while let Some(block) = blocks.next() {
+                let last = u8::from(blocks.peek().is_none());
+                let len = block.len() as u16;
+                let [len_lo, len_hi] = len.to_le_bytes();
+                let [not_lo, not_hi] = (!len).to_le_bytes();
+                pack.put(&[last, len_lo, len_hi, not_lo, not_hi])?;
+                pack.put(block)?;
+            }
+            pack.put(&zlib_rs::adler32::adler32(1, data).to_be_bytes())?;
+            entries.push(PackEntry {
+                id: *id,
+                offset,
+                crc: pack.crc,
+            });
         }
-        for entry in &self.entries {
-            index.extend_from_slice(&entry.id.0);
-        }
-        for entry in &self.entries {
-            index.extend_from_slice(&entry.crc.to_be_bytes());
-        }
-        // Offsets past 2 GiB go to a table of 8-byte offsets, pointed at with the high bit.
-        let mut large = Vec::new();
-        for entry in &self.entries {
-            let small = match u32::try_from(entry.offset) {
-                Ok(offset) if offset < 0x8000_0000 => offset,
-                _ => {
-                    large.push(entry.offset);
-                    0x8000_0000 | (large.len() as u32 - 1)
-                }
-            };
-            index.extend_from_slice(&small.to_be_bytes());
-        }
-        for offset in large {
-            index.extend_from_slice(&offset.to_be_bytes());
-        }
-        index.extend_from_slice(&checksum.0);
-        let index_checksum = sha1(&index);
-        index.extend_from_slice(&index_checksum.0);
-
-        FinishedPack {
+        let checksum = ObjectId(pack.sha.finalize().into());
+        out.write_all(&checksum.0)?;
+        Ok(PackIndex {
             checksum,
-            pack: self.bytes,
-            index,
-        }
+            index: pack_index(entries, checksum),
+        })
     }
+}
+
+/// Writes through to `out`, keeping the pack's SHA-1, the current object's CRC-32 and the offset.
+struct HashingWriter<'w, W> {
+    out: &'w mut W,
+    sha: Sha1,
+    crc: u32,
+    written: u64,
+}
+
+impl<W: Write> HashingWriter<'_, W> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.sha.update(bytes);
+        self.crc = zlib_rs::crc32::crc32(self.crc, bytes);
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+/// The version-2 pack index of a pack with `checksum` holding `entries`.
+fn pack_index(mut entries: Vec<PackEntry>, checksum: ObjectId) -> Vec<u8> {
+    entries.sort_by_key(|entry| entry.id);
+    let mut index = Vec::with_capacity(8 + 256 * 4 + entries.len() * 28 + 40);
+    index.extend_from_slice(b"\xfftOc");
+    index.extend_from_slice(&2u32.to_be_bytes());
+    let mut cumulative = 0u32;
+    for first_byte in 0..=255u8 {
+        while (cumulative as usize) < entries.len()
+            && entries[cumulative as usize].id.0[0] == first_byte
+        {
+            cumulative += 1;
+        }
+        index.extend_from_slice(&cumulative.to_be_bytes());
+    }
+    for entry in &entries {
+        index.extend_from_slice(&entry.id.0);
+    }
+    for entry in &entries {
+        index.extend_from_slice(&entry.crc.to_be_bytes());
+    }
+    // Offsets past 2 GiB go to a table of 8-byte offsets, pointed at with the high bit.
+    let mut large = Vec::new();
+    for entry in &entries {
+        let small = match u32::try_from(entry.offset) {
+            Ok(offset) if offset < 0x8000_0000 => offset,
+            _ => {
+                large.push(entry.offset);
+                0x8000_0000 | (large.len() as u32 - 1)
+            }
+        };
+        index.extend_from_slice(&small.to_be_bytes());
+    }
+    for offset in large {
+        index.extend_from_slice(&offset.to_be_bytes());
+    }
+    index.extend_from_slice(&checksum.0);
+    let index_checksum = sha1(&index);
+    index.extend_from_slice(&index_checksum.0);
+    index
 }
 
 fn sha1(bytes: &[u8]) -> ObjectId {
@@ -396,29 +412,38 @@ mod tests {
         let repo = git2::Repository::init(dir.path()).unwrap();
         let mut pack = Pack::new();
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        let small = pack.add(Kind::Blob, b"fn main() {}\n");
-        let large = pack.add(Kind::Blob, &big);
-        assert_eq!(pack.add(Kind::Blob, b"fn main() {}\n"), small, "added once");
-        let mut src = [("main.rs", EntryMode::File, small)];
-        let src = pack.add(Kind::Tree, &tree(&mut src));
+        let small = pack.add(Kind::Blob, &b"fn main() {}\n"[..]);
+        let large = pack.add(Kind::Blob, &big[..]);
+        let empty = pack.add(Kind::Blob, &b""[..]);
+        assert_eq!(
+            pack.add(Kind::Blob, &b"fn main() {}\n"[..]),
+            small,
+            "added once"
+        );
+        let mut src = [
+            ("main.rs", EntryMode::File, small),
+            ("empty", EntryMode::File, empty),
+        ];
+        let src = pack.add(Kind::Tree, tree(&mut src));
         let mut root = [
             ("src", EntryMode::Folder, src),
             ("data.bin", EntryMode::Executable, large),
         ];
-        let root = pack.add(Kind::Tree, &tree(&mut root));
+        let root = pack.add(Kind::Tree, tree(&mut root));
         let commit_id = pack.add(
             Kind::Commit,
-            &commit(
+            commit(
                 root,
                 "A U Thor <a@example.com> 1700000000 +0130",
                 "First\n\nBody",
             ),
         );
-        let finished = pack.finish();
+        let mut bytes = Vec::new();
+        let written = pack.write(&mut bytes).unwrap();
         let packs = dir.path().join(".git/objects/pack");
-        let name = format!("pack-{}", finished.checksum);
-        std::fs::write(packs.join(format!("{name}.pack")), &finished.pack).unwrap();
-        std::fs::write(packs.join(format!("{name}.idx")), &finished.index).unwrap();
+        let name = format!("pack-{}", written.checksum);
+        std::fs::write(packs.join(format!("{name}.pack")), &bytes).unwrap();
+        std::fs::write(packs.join(format!("{name}.idx")), &written.index).unwrap();
 
         let commit = repo
             .find_commit(git2::Oid::from_bytes(&commit_id.0).unwrap())
@@ -442,6 +467,12 @@ mod tests {
                 stat: StatData::default(),
             },
             IndexEntry {
+                path: "src/empty",
+                executable: false,
+                id: empty,
+                stat: StatData::default(),
+            },
+            IndexEntry {
                 path: "src/main.rs",
                 executable: false,
                 id: small,
@@ -453,7 +484,7 @@ mod tests {
         ];
         std::fs::write(dir.path().join(".git/index"), index_file(&entries)).unwrap();
         let index = repo.index().unwrap();
-        assert_eq!(index.len(), 2);
+        assert_eq!(index.len(), 3);
         let main = index
             .get_path(std::path::Path::new("src/main.rs"), 0)
             .unwrap();

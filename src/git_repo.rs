@@ -8,19 +8,17 @@
 //! created is the expensive part on most file systems.
 //!
 //! Building the commit ([`InitialCommit::build`]) needs only the tree and the user's git
-//! configuration, so `svcgen new` does it on a second thread while the files are written;
-//! [`InitialCommit::write`] then puts it into `.git` beside them.
+//! configuration; [`InitialCommit::write`] puts it into `.git` once the files are written.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use git2::Signature;
 
 use crate::error::{Error, Result};
-use crate::git_format::{
-    self, EntryMode, FinishedPack, IndexEntry, Kind, ObjectId, Pack, StatData,
-};
+use crate::git_format::{self, EntryMode, IndexEntry, Kind, ObjectId, Pack, StatData};
 use crate::git_ignore::IgnoreRules;
 use crate::tree::{Mode, RelPath, Tree};
 
@@ -34,12 +32,12 @@ pub fn init_and_commit(dir: &Path, tree: &Tree, message: &str) -> Result<String>
     InitialCommit::build(tree, message)?.write(dir)
 }
 
-/// The first commit of a tree, assembled in memory: every object packed, and the index entries
-/// waiting for the written files' stat data.
+/// The first commit of a tree, assembled in memory: every object of it (the files' bytes
+/// borrowed from the tree), and the index entries waiting for the written files' stat data.
 pub struct InitialCommit<'t> {
     branch: String,
     commit: ObjectId,
-    pack: FinishedPack,
+    pack: Pack<'t>,
     staged: Vec<Staged<'t>>,
 }
 
@@ -87,7 +85,7 @@ impl<'t> InitialCommit<'t> {
             if ignore.is_ignored(path) {
                 continue;
             }
-            let id = pack.add(Kind::Blob, &entry.contents);
+            let id = pack.add(Kind::Blob, entry.contents.as_slice());
             staged.push(Staged {
                 path,
                 executable: entry.mode == Mode::Executable,
@@ -98,12 +96,12 @@ impl<'t> InitialCommit<'t> {
         let root_id = root.write(&mut pack);
         let commit = pack.add(
             Kind::Commit,
-            &git_format::commit(root_id, &signature_line(&signature), message),
+            git_format::commit(root_id, &signature_line(&signature), message),
         );
         Ok(InitialCommit {
             branch,
             commit,
-            pack: pack.finish(),
+            pack,
             staged,
         })
     }
@@ -126,9 +124,21 @@ impl<'t> InitialCommit<'t> {
                 stat: StatData::of(&metadata),
             });
         }
-        let pack_base = git_dir.join(format!("objects/pack/pack-{}", self.pack.checksum));
-        write_file(&pack_base.with_extension("pack"), &self.pack.pack, 0o444)?;
-        write_file(&pack_base.with_extension("idx"), &self.pack.index, 0o444)?;
+        // The pack is named after its checksum, known once it is written.
+        let packs = git_dir.join("objects/pack");
+        let partial = packs.join("tmp_pack_svcgen");
+        let written = (|| {
+            let mut out = BufWriter::with_capacity(64 * 1024, fs::File::create(&partial)?);
+            let written = self.pack.write(&mut out)?;
+            out.flush()?;
+            Ok(written)
+        })()
+        .map_err(|err| Error::io(&partial, err))?;
+        set_mode(&partial, 0o444)?;
+        let pack_base = packs.join(format!("pack-{}", written.checksum));
+        let pack_path = pack_base.with_extension("pack");
+        fs::rename(&partial, &pack_path).map_err(|err| Error::io(&pack_path, err))?;
+        write_file(&pack_base.with_extension("idx"), &written.index, 0o444)?;
         write_file(
             &git_dir.join("refs/heads").join(&self.branch),
             format!("{}\n", self.commit).as_bytes(),
@@ -251,7 +261,7 @@ impl<'a> Folder<'a> {
     }
 
     /// Adds this folder's tree, and its subfolders', to `pack`.
-    fn write(&self, pack: &mut Pack) -> ObjectId {
+    fn write(&self, pack: &mut Pack<'_>) -> ObjectId {
         let mut entries = Vec::with_capacity(self.files.len() + self.folders.len());
         for (name, folder) in &self.folders {
             entries.push((*name, EntryMode::Folder, folder.write(pack)));
@@ -263,7 +273,7 @@ impl<'a> Folder<'a> {
             };
             entries.push((*name, mode, *id));
         }
-        pack.add(Kind::Tree, &git_format::tree(&mut entries))
+        pack.add(Kind::Tree, git_format::tree(&mut entries))
     }
 }
 

@@ -135,19 +135,11 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
         return Ok(());
     }
 
-    // The commit is packed on a second thread while this one writes the files: both only read
-    // the tree, and writing is mostly the file system's time, not ours.
-    std::thread::scope(|scope| {
-        let commit = (!args.no_git).then(|| scope.spawn(|| InitialCommit::build(&tree, &message)));
-        create_dir_atomically(&tree, &dest, |staging| {
-            if let Some(commit) = commit {
-                let built = commit
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                built?.write(staging)?;
-            }
-            Ok(())
-        })
+    create_dir_atomically(&tree, &dest, |staging| {
+        if !args.no_git {
+            InitialCommit::build(&tree, &message)?.write(staging)?;
+        }
+        Ok(())
     })?;
     ui.status(
         "Created",
