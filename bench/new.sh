@@ -5,9 +5,12 @@
 #
 # Each timed run writes to a directory that does not exist yet: hyperfine's --prepare step moves
 # the previous output aside, outside the timed command, and everything is deleted at the end.
-# Moved, not deleted: on ext4 a run that follows the deletion of 60 files spends part of its time
-# skipping the inodes just freed (ext4's recently_deleted check while allocating), a cost that
-# `rm -rf` leaves to the next process and that no user creating one service pays.
+# Moved, not deleted, and followed by `sync`: ext4 without a journal (as on this project's CI
+# machines) skips every free inode whose inode-table block is dirty or recently freed when it
+# allocates one (recently_deleted() in fs/ext4/ialloc.c), so a run that follows hundreds of
+# others within the writeback interval spends most of its time walking the inode bitmap: 10 ms
+# runs became 30 to 55 ms. A user creating one service does not pay that, so each run starts
+# with nothing waiting to be written back.
 #
 # usage: bench/new.sh [SVCGEN_BINARY]     (default: a release build of this checkout)
 #   RUNS=50 bench/new.sh                   more runs per mode (default 40)
@@ -31,6 +34,7 @@ out="$work/out"
 cat >"$work/aside" <<EOF
 #!/bin/sh
 if [ -e "$out" ]; then mv "$out" "$work/done-\$(date +%s%N)"; fi
+sync
 EOF
 
 modes=("git:" "no-git:--no-git" "dry-run:--dry-run")

@@ -2,6 +2,7 @@
 //! library (`src/lib.rs`); each subcommand in `commands/` is a thin adapter over it.
 
 mod commands;
+mod libm_shim;
 mod ui;
 
 use std::process::ExitCode;
