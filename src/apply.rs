@@ -73,7 +73,8 @@ pub fn create_dir_atomically(
     result
 }
 
-/// Writes every file of `tree` under `root`, creating folders as needed.
+/// Writes every file of `tree` under `root`, which holds none of them yet, creating folders as
+/// needed.
 pub fn write_tree(tree: &Tree, root: &Path) -> Result<()> {
     // Each folder is made once, by the first file inside it, rather than asked for again (a
     // failing `mkdir` and a `stat`) by every file after it.
@@ -92,30 +93,55 @@ pub fn write_tree(tree: &Tree, root: &Path) -> Result<()> {
             }
         }
         let target = root.join(path.to_path_buf());
-        write_file(&target, &entry.contents, entry.mode.unix())
+        write_new_file(&target, &entry.contents, entry.mode.unix())
             .map_err(|err| Error::io(&target, err))?;
     }
     Ok(())
 }
 
-/// Creates (or truncates) `path` holding `contents`, with exactly `mode`'s permission bits
-/// whatever the umask, set through the open file rather than by looking the path up again.
-fn write_file(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+/// Creates `path`, which must not exist yet, holding `contents`, with exactly `mode`'s
+/// permission bits whatever the umask.
+pub fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    create_new_file(path, mode)?.write_all(contents)
+}
+
+/// Creates `path`, which must not exist yet, with exactly `mode`'s permission bits whatever the
+/// umask, and opens it for writing. The file is created with `mode`, so the usual umask (022,
+/// which takes nothing from 0644 or 0755) leaves nothing to fix; otherwise the bits are set
+/// through the open file.
+pub fn create_new_file(path: &Path, mode: u32) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(mode);
-        let mut file = options.open(path)?;
-        file.write_all(contents)?;
-        file.set_permissions(fs::Permissions::from_mode(mode))
+        let file = options.mode(mode).open(path)?;
+        if umask().is_none_or(|umask| umask & mode != 0) {
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        Ok(file)
     }
     #[cfg(not(unix))]
     {
         let _ = mode;
-        options.open(path)?.write_all(contents)
+        options.open(path)
     }
+}
+
+/// The process's umask, read once from `/proc/self/status` (reading it any other way means
+/// changing it); `None` where it cannot be read, and modes are then always set explicitly.
+fn umask() -> Option<u32> {
+    static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        if !cfg!(target_os = "linux") {
+            return None;
+        }
+        let status = fs::read_to_string("/proc/self/status").ok()?;
+        let value = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Umask:"))?;
+        u32::from_str_radix(value.trim(), 8).ok()
+    })
 }
 
 /// A file to put in place inside an existing repository: the new contents, and what was there

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use git2::Signature;
 
+use crate::apply::{create_new_file, write_new_file};
 use crate::error::{Error, Result};
 use crate::git_format::{self, EntryMode, IndexEntry, Kind, ObjectId, Pack, StatData};
 use crate::git_ignore::IgnoreRules;
@@ -128,20 +129,23 @@ impl<'t> InitialCommit<'t> {
         let packs = git_dir.join("objects/pack");
         let partial = packs.join("tmp_pack_svcgen");
         let written = (|| {
-            let mut out = BufWriter::with_capacity(64 * 1024, fs::File::create(&partial)?);
+            let mut out = BufWriter::with_capacity(64 * 1024, create_new_file(&partial, 0o444)?);
             let written = self.pack.write(&mut out)?;
             out.flush()?;
             Ok(written)
         })()
         .map_err(|err| Error::io(&partial, err))?;
-        set_mode(&partial, 0o444)?;
         let pack_base = packs.join(format!("pack-{}", written.checksum));
         let pack_path = pack_base.with_extension("pack");
         fs::rename(&partial, &pack_path).map_err(|err| Error::io(&pack_path, err))?;
         write_file(&pack_base.with_extension("idx"), &written.index, 0o444)?;
         write_file(
-            &git_dir.join("refs/heads").join(&self.branch),
-            format!("{}\n", self.commit).as_bytes(),
+            &git_dir.join("packed-refs"),
+            format!(
+                "# pack-refs with: peeled fully-peeled sorted \n{} refs/heads/{}\n",
+                self.commit, self.branch
+            )
+            .as_bytes(),
             0o644,
         )?;
         write_file(
@@ -166,21 +170,12 @@ fn default_excludes_file() -> Option<PathBuf> {
 /// and ref folders. Sample hooks, `description` and `info/exclude` are optional and skipped.
 fn write_skeleton(git_dir: &Path, branch: &str) -> Result<()> {
     // Parents first, so no `mkdir` fails on its way (as `create_dir_all` would try the deepest).
-    for folder in [
-        "",
-        "objects",
-        "objects/pack",
-        "refs",
-        "refs/heads",
-        "refs/tags",
-    ] {
+    // `refs/heads` and `refs/tags` are left for git to make when it first needs them: the branch
+    // is recorded in `packed-refs`, as `git clone` records the branches it fetches, and each
+    // folder is one of the costlier things to create (see bench/README.md).
+    for folder in ["", "objects", "objects/pack", "refs"] {
         let path = git_dir.join(folder);
         fs::create_dir(&path).map_err(|err| Error::io(&path, err))?;
-    }
-    // Branch names may contain `/`.
-    if let Some((prefix, _)) = branch.rsplit_once('/') {
-        let path = git_dir.join("refs/heads").join(prefix);
-        fs::create_dir_all(&path).map_err(|err| Error::io(&path, err))?;
     }
     write_file(
         &git_dir.join("HEAD"),
@@ -212,19 +207,7 @@ fn repo_config(git_dir: &Path) -> String {
 }
 
 fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    fs::write(path, contents).map_err(|err| Error::io(path, err))?;
-    set_mode(path, mode)
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|err| Error::io(path, err))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &Path, _: u32) -> Result<()> {
-    Ok(())
+    write_new_file(path, contents, mode).map_err(|err| Error::io(path, err))
 }
 
 /// `Name <email> seconds +hhmm`, as commits record an author.

@@ -69,6 +69,45 @@ fn new_creates_a_repository_with_one_commit_and_a_record() {
     assert_eq!(entries(tmp.path()), ["catalog"]);
 }
 
+/// Modes are the blueprint's exactly, whatever the umask: files are created with their mode, and
+/// set again through the open file when the umask took bits from it.
+#[cfg(unix)]
+#[test]
+fn modes_are_exact_under_a_restrictive_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("tool");
+    let bin = assert_cmd::cargo::cargo_bin("svcgen");
+    let status = std::process::Command::new("sh")
+        .args(["-c", "umask 077 && exec \"$0\" \"$@\""])
+        .arg(&bin)
+        .args([
+            "new",
+            "tool",
+            "--blueprint",
+            "minimal",
+            "--no-input",
+            "--quiet",
+        ])
+        .arg("--output")
+        .arg(&dest)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode = |path: &str| {
+        std::fs::metadata(dest.join(path))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("scripts/check.sh"), 0o755);
+    assert_eq!(mode("README.md"), 0o644);
+    assert_eq!(mode(".git/index"), 0o644);
+    let repo = git2::Repository::open(&dest).unwrap();
+    assert_eq!(repo.statuses(None).unwrap().len(), 0, "the index matches");
+}
+
 #[test]
 fn dry_run_lists_files_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
