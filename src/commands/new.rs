@@ -5,8 +5,6 @@ use svcgen::answers::GivenAnswers;
 use svcgen::apply::{check_destination, create_dir_atomically};
 use svcgen::blueprint::builtin;
 use svcgen::blueprint::source::BlueprintSource;
-use svcgen::git_repo::InitialCommit;
-use svcgen::name;
 use svcgen::prompt::TerminalPrompter;
 use svcgen::record::Record;
 use svcgen::render::render;
@@ -14,6 +12,7 @@ use svcgen::resolve::{Prompter, resolve_answers};
 use svcgen::tree::Tree;
 use svcgen::update::base::Base;
 use svcgen::update::policy::Policies;
+use svcgen::{git_repo, name};
 
 use crate::ui::Ui;
 
@@ -137,7 +136,7 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
 
     create_dir_atomically(&tree, &dest, |staging| {
         if !args.no_git {
-            InitialCommit::build(&tree, &message)?.write(staging)?;
+            git_repo::init_and_commit(staging, &tree, &message)?;
         }
         Ok(())
     })?;
