@@ -29,17 +29,29 @@ pub struct IgnoreRules {
 
 impl IgnoreRules {
     /// The rules of `tree`'s `.gitignore` files, and of `global_excludes` (git's
-    /// `core.excludesFile`) when given and readable. Patterns git would skip (invalid globs)
-    /// are skipped here too.
+    /// `core.excludesFile`) when given and readable.
     pub fn of_tree(tree: &Tree, global_excludes: Option<&Path>) -> IgnoreRules {
-        let mut by_folder: Vec<(String, Gitignore)> = tree
+        let files = tree
             .iter()
-            .filter_map(|(path, entry)| {
-                let folder = match path.as_str().strip_suffix(GITIGNORE)? {
+            .map(|(path, entry)| (path.as_str(), entry.contents.as_slice()));
+        IgnoreRules::new(files, global_excludes.into_iter())
+    }
+
+    /// The rules of the `.gitignore` files among `files` (repository-relative path, contents),
+    /// then of the `excludes` files (the global excludes file, `.git/info/exclude`), the later
+    /// winning, for those that can be read. Patterns git would skip (invalid globs) are skipped
+    /// here too.
+    pub fn new<'a>(
+        files: impl Iterator<Item = (&'a str, &'a [u8])>,
+        excludes: impl Iterator<Item = &'a Path>,
+    ) -> IgnoreRules {
+        let mut by_folder: Vec<(String, Gitignore)> = files
+            .filter_map(|(path, contents)| {
+                let folder = match path.strip_suffix(GITIGNORE)? {
                     "" => "",
                     prefix => prefix.strip_suffix('/')?,
                 };
-                let text = String::from_utf8_lossy(&entry.contents);
+                let text = String::from_utf8_lossy(contents);
                 let root = if folder.is_empty() { "." } else { folder };
                 let mut builder = GitignoreBuilder::new(root);
                 for line in text.lines() {
@@ -50,14 +62,14 @@ impl IgnoreRules {
             })
             .collect();
         by_folder.sort_by_key(|(folder, _)| std::cmp::Reverse(depth(folder)));
-        let global = global_excludes
-            .filter(|path| path.is_file())
-            .and_then(|path| {
-                let mut builder = GitignoreBuilder::new(".");
-                // A line that cannot be read or parsed is skipped; the rest still apply.
-                let _ = builder.add(path);
-                builder.build().ok()
-            });
+        let mut builder = GitignoreBuilder::new(".");
+        let mut any = false;
+        for path in excludes.filter(|path| path.is_file()) {
+            // A line that cannot be read or parsed is skipped; the rest still apply.
+            let _ = builder.add(path);
+            any = true;
+        }
+        let global = any.then(|| builder.build().ok()).flatten();
         IgnoreRules { by_folder, global }
     }
 

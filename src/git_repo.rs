@@ -286,7 +286,7 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
     options
         .include_untracked(true)
         .recurse_untracked_dirs(true)
-        .include_ignored(false);
+        .include_ignored(true);
     if !prefix.is_empty() {
         options.pathspec(format!("{prefix}/"));
     }
@@ -298,16 +298,76 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
     } else {
         format!("{prefix}/")
     };
+    // libgit2 calls a file ignored that a deeper `.gitignore` re-includes, where git lists it as
+    // untracked (see git_ignore's tests), so its verdicts on files are judged again by git's.
+    let untracked_gitignores = statuses
+        .iter()
+        .filter_map(|entry| entry.path().ok().map(str::to_owned))
+        .filter(|path| is_gitignore(path));
+    let rules = ignore_rules(&repo, workdir, untracked_gitignores);
+    let is_dirty = |entry: &git2::StatusEntry<'_>| match entry.status() {
+        git2::Status::CURRENT => false,
+        git2::Status::IGNORED => {
+            let path = String::from_utf8_lossy(entry.path_bytes());
+            // A folder git ignores is never looked into, whatever is inside.
+            !path.ends_with('/') && RelPath::new(&path).is_ok_and(|path| !rules.is_ignored(&path))
+        }
+        _ => true,
+    };
     Ok(Some(
         statuses
             .iter()
-            .filter(|entry| entry.status() != git2::Status::CURRENT)
+            .filter(is_dirty)
             .map(|entry| {
                 let path = String::from_utf8_lossy(entry.path_bytes());
                 path.strip_prefix(&strip).unwrap_or(&path).to_owned()
             })
             .collect(),
     ))
+}
+
+/// The ignore rules of the repository's work tree: its `.gitignore` files as they are on disk
+/// (those in the index, and `more` found untracked), the user's global excludes file and
+/// `.git/info/exclude`.
+fn ignore_rules(
+    repo: &git2::Repository,
+    workdir: &Path,
+    more: impl Iterator<Item = String>,
+) -> IgnoreRules {
+    let tracked: Vec<String> = repo
+        .index()
+        .map(|index| {
+            index
+                .iter()
+                .filter_map(|entry| String::from_utf8(entry.path).ok())
+                .filter(|path| is_gitignore(path))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut paths: Vec<String> = tracked.into_iter().chain(more).collect();
+    paths.sort();
+    paths.dedup();
+    let gitignores: Vec<(String, Vec<u8>)> = paths
+        .into_iter()
+        .filter_map(|path| Some((fs::read(workdir.join(&path)).ok()?, path)))
+        .map(|(contents, path)| (path, contents))
+        .collect();
+    let global = repo
+        .config()
+        .ok()
+        .and_then(|config| config.get_path("core.excludesFile").ok())
+        .or_else(default_excludes_file);
+    let excludes = [global, Some(repo.path().join("info/exclude"))];
+    IgnoreRules::new(
+        gitignores
+            .iter()
+            .map(|(path, contents)| (path.as_str(), contents.as_slice())),
+        excludes.iter().flatten().map(PathBuf::as_path),
+    )
+}
+
+fn is_gitignore(path: &str) -> bool {
+    path == ".gitignore" || path.ends_with("/.gitignore")
 }
 
 #[cfg(test)]
@@ -414,5 +474,54 @@ mod tests {
             let diff = git(dir.path(), &["diff-index", "--quiet", "HEAD", "--"]).unwrap();
             assert!(diff.status.success(), "{diff:?}");
         }
+    }
+
+    /// libgit2's status calls `src/important.log` ignored; git, and so svcgen, calls it untracked.
+    #[test]
+    fn a_file_a_deeper_gitignore_re_includes_is_dirty() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        repo.config()
+            .unwrap()
+            .set_str("core.excludesFile", "/nonexistent")
+            .unwrap();
+        let files = [
+            (".gitignore", "*.log\n/target/\n"),
+            ("src/.gitignore", "!important.log\n"),
+        ];
+        write_tree(
+            &tree(&files.map(|(p, c)| (p, c, Mode::Regular))),
+            dir.path(),
+        )
+        .unwrap();
+        let mut index = repo.index().unwrap();
+        for (path, _) in files {
+            index.add_path(Path::new(path)).unwrap();
+        }
+        index.write().unwrap();
+        let tree_id = index.write_tree().unwrap();
+        let signature = Signature::now("a", "a@example.com").unwrap();
+        let tree = repo.find_tree(tree_id).unwrap();
+        repo.commit(Some("HEAD"), &signature, &signature, "first", &tree, &[])
+            .unwrap();
+        assert_eq!(
+            dirty_paths(dir.path()).unwrap().unwrap(),
+            Vec::<String>::new()
+        );
+
+        for path in [
+            "src/important.log",
+            "src/debug.log",
+            "debug.log",
+            "target/x",
+        ] {
+            let path = dir.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "x").unwrap();
+        }
+        assert_eq!(
+            dirty_paths(dir.path()).unwrap().unwrap(),
+            ["src/important.log"]
+        );
     }
 }
