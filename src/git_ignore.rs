@@ -8,8 +8,9 @@
 //! - a file inside an ignored folder is ignored whatever its own patterns say, because git
 //!   never looks inside that folder.
 //!
-//! `svcgen new` decides this from the rendered tree in memory rather than asking libgit2 about
-//! files on disk, so the commit can be assembled while the files are still being written.
+//! `svcgen new` decides this from the rendered tree in memory; the dirty check of `update` and
+//! `add-event` uses it to correct libgit2, which ignores a file that a deeper `.gitignore`
+//! re-includes (see the tests).
 
 use std::path::Path;
 
@@ -76,8 +77,8 @@ impl IgnoreRules {
     /// Whether git would ignore the file at `path`.
     pub fn is_ignored(&self, path: &RelPath) -> bool {
         let text = path.as_str();
-        let folders = text.match_indices('/').map(|(end, _)| &text[..end]);
-        folders.into_iter().any(|folder| self.verdict(folder, true)) || self.verdict(text, false)
+        let mut folders = text.match_indices('/').map(|(end, _)| &text[..end]);
+        folders.any(|folder| self.verdict(folder, true)) || self.verdict(text, false)
     }
 
     /// Whether `path` (a file, or a folder when `is_dir`) itself matches an ignore rule, the
@@ -103,6 +104,11 @@ impl IgnoreRules {
         }
         false
     }
+}
+
+/// Whether the file at `path` (repository-relative, `/`-separated) is a `.gitignore`.
+pub fn is_gitignore(path: &str) -> bool {
+    path == GITIGNORE || path.ends_with("/.gitignore")
 }
 
 fn depth(folder: &str) -> usize {

@@ -20,7 +20,7 @@ use git2::Signature;
 use crate::apply::{create_new_file, write_new_file};
 use crate::error::{Error, Result};
 use crate::git_format::{self, EntryMode, IndexEntry, Kind, ObjectId, Pack, StatData};
-use crate::git_ignore::IgnoreRules;
+use crate::git_ignore::{IgnoreRules, is_gitignore};
 use crate::tree::{Mode, RelPath, Tree};
 
 /// Used when the user has no `user.name`/`user.email` configured, so generation never fails
@@ -300,11 +300,11 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
     };
     // libgit2 calls a file ignored that a deeper `.gitignore` re-includes, where git lists it as
     // untracked (see git_ignore's tests), so its verdicts on files are judged again by git's.
-    let untracked_gitignores = statuses
+    let listed_gitignores = statuses
         .iter()
         .filter_map(|entry| entry.path().ok().map(str::to_owned))
         .filter(|path| is_gitignore(path));
-    let rules = ignore_rules(&repo, workdir, untracked_gitignores);
+    let rules = ignore_rules(&repo, workdir, listed_gitignores);
     let is_dirty = |entry: &git2::StatusEntry<'_>| match entry.status() {
         git2::Status::CURRENT => false,
         git2::Status::IGNORED => {
@@ -327,7 +327,8 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
 }
 
 /// The ignore rules of the repository's work tree: its `.gitignore` files as they are on disk
-/// (those in the index, and `more` found untracked), the user's global excludes file and
+/// (those in the index, and `more` that status listed, such as untracked ones), the user's
+/// global excludes file and
 /// `.git/info/exclude`.
 fn ignore_rules(
     repo: &git2::Repository,
@@ -349,8 +350,10 @@ fn ignore_rules(
     paths.dedup();
     let gitignores: Vec<(String, Vec<u8>)> = paths
         .into_iter()
-        .filter_map(|path| Some((fs::read(workdir.join(&path)).ok()?, path)))
-        .map(|(contents, path)| (path, contents))
+        .filter_map(|path| {
+            let contents = fs::read(workdir.join(&path)).ok()?;
+            Some((path, contents))
+        })
         .collect();
     let global = repo
         .config()
@@ -364,10 +367,6 @@ fn ignore_rules(
             .map(|(path, contents)| (path.as_str(), contents.as_slice())),
         excludes.iter().flatten().map(PathBuf::as_path),
     )
-}
-
-fn is_gitignore(path: &str) -> bool {
-    path == ".gitignore" || path.ends_with("/.gitignore")
 }
 
 #[cfg(test)]
