@@ -131,6 +131,35 @@ pub enum Error {
 
     #[error("{}: {message}", .path.display())]
     Schema { path: PathBuf, message: String },
+
+    /// Ctrl-C or SIGTERM arrived while files were being written; what was written is undone.
+    #[error("interrupted by {}; nothing was changed", signal_name(*.signal))]
+    Interrupted { signal: i32 },
+
+    #[error(
+        "{}: another svcgen is changing this service right now; wait for it to finish (if none is running, run the command again: svcgen recovers what an interrupted run left)",
+        .0.display()
+    )]
+    TransactionPending(PathBuf),
+
+    #[error(
+        "{cause}; undoing the changes made so far failed too ({}). svcgen keeps what it set aside in {} and tries again at its next run in this service",
+        .problems.join("; "),
+        .transaction.display()
+    )]
+    RollbackFailed {
+        cause: Box<Error>,
+        problems: Vec<String>,
+        transaction: PathBuf,
+    },
+}
+
+fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT (Ctrl-C)".to_owned(),
+        15 => "SIGTERM".to_owned(),
+        other => format!("signal {other}"),
+    }
 }
 
 fn summarize_paths(paths: &[String]) -> String {
@@ -172,6 +201,8 @@ impl Error {
             | Error::UnknownBuiltin { .. }
             | Error::InvalidEventName { .. }
             | Error::InvalidField { .. } => 2,
+            // As a shell reports a process its signal ended: 130 for Ctrl-C, 143 for SIGTERM.
+            Error::Interrupted { signal } => 128 + signal,
             _ => 1,
         }
     }

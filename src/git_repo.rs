@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use git2::Signature;
 
-use crate::apply::{create_new_file, write_new_file};
+use crate::apply::new_dir::{create_new_file, write_new_file};
 use crate::error::{Error, Result};
 use crate::git_format::{self, EntryMode, IndexEntry, Kind, ObjectId, Pack, StatData};
 use crate::git_ignore::{IgnoreRules, is_gitignore};

@@ -13,5 +13,13 @@ fn main() -> ExitCode {
     // clap prints usage errors itself and exits with 2.
     let cli = commands::Cli::parse();
     let ui = ui::Ui::new(cli.color, cli.quiet);
-    ExitCode::from(commands::run(cli.command, &ui))
+    svcgen::apply::interrupt::install();
+    let code = commands::run(cli.command, &ui);
+    // A signal that arrived while files were written ends the process as the signal would have,
+    // once the write is undone.
+    let code = match svcgen::apply::interrupt::received() {
+        Some(signal) => 128 + signal as u8,
+        None => code,
+    };
+    ExitCode::from(code)
 }

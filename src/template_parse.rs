@@ -301,15 +301,15 @@ impl<'a> Reduced<'a> {
                 continue;
             };
             let ws = tag_ws(node);
-            if ws.left {
-                if let Part::Text(before) = &mut parts[at - 1] {
-                    before.truncate(before.trim_end().len());
-                }
+            if ws.left
+                && let Part::Text(before) = &mut parts[at - 1]
+            {
+                before.truncate(before.trim_end().len());
             }
-            if ws.right {
-                if let Part::Text(after) = &mut parts[at + 1] {
-                    after.drain(..after.len() - after.trim_start().len());
-                }
+            if ws.right
+                && let Part::Text(after) = &mut parts[at + 1]
+            {
+                after.drain(..after.len() - after.trim_start().len());
             }
         }
         Some(
@@ -415,10 +415,10 @@ fn find_endraw(source: &str, from: usize) -> Option<(usize, usize)> {
     let mut at = from;
     while let Some(offset) = source[at..].find("{%") {
         at += offset;
-        if let Some(end) = source[at + 2..].find("%}").map(|i| at + 2 + i + 2) {
-            if is_tag_named(&source[at..end], "endraw") {
-                return Some((at, end));
-            }
+        if let Some(end) = source[at + 2..].find("%}").map(|i| at + 2 + i + 2)
+            && is_tag_named(&source[at..end], "endraw")
+        {
+            return Some((at, end));
         }
         at += 2;
     }

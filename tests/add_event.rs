@@ -363,24 +363,26 @@ fn replaying_the_record_on_a_fresh_render_gives_the_working_tree() {
         .assert()
         .success();
 
-    let record = svcgen::record::Record::read(&dir).unwrap();
+    let record = svcgen::service::record::Record::read(&dir).unwrap();
     let blueprint = svcgen::blueprint::source::BlueprintSource::Path(fixture())
         .load(Path::new("/nonexistent-cache"))
         .unwrap()
         .blueprint;
-    let fresh = svcgen::render::render(&blueprint, &record.answers).unwrap();
-    let replayed = svcgen::events::replay(&blueprint, &record, fresh).unwrap();
-    let replayed: BTreeMap<String, Vec<u8>> = replayed
+    let generated = svcgen::generate::generate(&blueprint, &record).unwrap();
+    let mut replayed: BTreeMap<String, Vec<u8>> = generated
+        .tree
         .iter()
         .map(|(path, entry)| (path.to_string(), entry.contents.clone()))
         .collect();
+    replayed.remove(svcgen::service::base::ATTRIBUTES_PATH);
+    replayed.remove(svcgen::service::base::BASE_PATH);
     // The update base (svcgen's copy of what it generated) is not rendered; it must hold the
     // same bytes as the replay for every file it stores.
     let mut on_disk = snapshot(&dir);
-    on_disk.remove(svcgen::update::base::ATTRIBUTES_PATH);
-    let base_text = on_disk.remove(svcgen::update::base::BASE_PATH).unwrap();
+    on_disk.remove(svcgen::service::base::ATTRIBUTES_PATH);
+    let base_text = on_disk.remove(svcgen::service::base::BASE_PATH).unwrap();
     assert_eq!(replayed, on_disk);
-    let base = svcgen::update::base::Base::parse(&base_text, Path::new("base")).unwrap();
+    let base = svcgen::service::base::Base::parse(&base_text, Path::new("base")).unwrap();
     assert!(base.damaged.is_empty());
     let stored = base.content_tree();
     assert!(stored.len() > 3, "the base stores the generated text files");

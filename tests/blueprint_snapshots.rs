@@ -89,7 +89,8 @@ fn describe_changes(before: &Tree, after: &Tree) -> String {
 #[test]
 fn the_service_blueprints_events_part_matches_its_snapshots() {
     use svcgen::blueprint::source::BlueprintSource;
-    use svcgen::record::{EventRecord, EventRole, Record};
+    use svcgen::service::State;
+    use svcgen::service::record::{EventRecord, EventRole, Record};
 
     let blueprint = builtin::load("service").unwrap();
     let cases = [
@@ -129,7 +130,11 @@ fn the_service_blueprints_events_part_matches_its_snapshots() {
             &answers,
         );
         let mut base = plain.clone();
-        record.add_to(&mut base);
+        // The record, without and then with the events: add-event changes it too.
+        fn add_record(record: &Record, tree: &mut Tree) {
+            State { record, base: None }.add_to(tree);
+        }
+        add_record(&record, &mut base);
         record.events = events
             .iter()
             .map(|(name, role, from)| EventRecord {
@@ -139,8 +144,9 @@ fn the_service_blueprints_events_part_matches_its_snapshots() {
                 from: from.map(str::to_owned),
             })
             .collect();
-        let evented = svcgen::events::replay(&blueprint, &record, base.clone())
+        let mut evented = svcgen::events::replay(&blueprint, &record, base.clone())
             .unwrap_or_else(|err| panic!("{set_name}: {err}"));
+        add_record(&record, &mut evented);
         let summary = events
             .iter()
             .map(|(name, role, _)| format!("{name} ({role:?})"))

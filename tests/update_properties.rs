@@ -3,11 +3,12 @@
 //! conflict, whatever the edits and line endings.
 
 use proptest::prelude::*;
+use svcgen::apply::Change;
+use svcgen::service::base::Base;
+use svcgen::service::policy::{Policies, Policy};
 use svcgen::tree::{FileEntry, Mode, RelPath, Tree};
-use svcgen::update::base::Base;
 use svcgen::update::merge::{Labels, TextMerge, merge_text};
-use svcgen::update::plan::{Change, Outcome, PlanInput, plan};
-use svcgen::update::policy::{Policies, Policy};
+use svcgen::update::plan::{Outcome, PlanInput, plan};
 
 #[derive(Debug, Clone)]
 enum Edit {

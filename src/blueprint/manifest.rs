@@ -498,10 +498,10 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
             raw.kind
         ));
     }
-    if let (Some(min), Some(max)) = (raw.min, raw.max) {
-        if min > max {
-            return Err(format!("`min` ({min}) is greater than `max` ({max})"));
-        }
+    if let (Some(min), Some(max)) = (raw.min, raw.max)
+        && min > max
+    {
+        return Err(format!("`min` ({min}) is greater than `max` ({max})"));
     }
     let validate = match raw.validate {
         Some(v) => {
@@ -570,17 +570,17 @@ impl Variable {
                         self.choices.join(", ")
                     ));
                 }
-                if let Some(v) = &self.validate {
-                    if !v.regex.is_match(s) {
-                        return Err(format!("{} (got `{s}`)", v.message));
-                    }
+                if let Some(v) = &self.validate
+                    && !v.regex.is_match(s)
+                {
+                    return Err(format!("{} (got `{s}`)", v.message));
                 }
             }
             Value::List(items) => {
-                if let Some(v) = &self.validate {
-                    if let Some(bad) = items.iter().find(|item| !v.regex.is_match(item)) {
-                        return Err(format!("{} (got `{bad}`)", v.message));
-                    }
+                if let Some(v) = &self.validate
+                    && let Some(bad) = items.iter().find(|item| !v.regex.is_match(item))
+                {
+                    return Err(format!("{} (got `{bad}`)", v.message));
                 }
             }
             Value::Bool(_) => {}

@@ -1,16 +1,13 @@
 use std::path::PathBuf;
 
-use svcgen::apply::{Replacement, replace_files};
-use svcgen::blueprint::source::BlueprintSource;
-use svcgen::error::Error;
-use svcgen::events::{EventSpec, EventsPart, FieldSpec, plan_add_event, schema};
-use svcgen::record::{EventRole, RECORD_PATH, Record};
-use svcgen::update::event_base::base_after_add_event;
-use svcgen::workdir::WorkDir;
-use svcgen::{diff, git_repo, name};
+use svcgen::apply::Change;
+use svcgen::diff;
+use svcgen::ops::Context;
+use svcgen::ops::add_event::{AddEventOptions, add_event};
+use svcgen::service::base::BASE_PATH;
+use svcgen::service::record::EventRole;
 
 use crate::ui::Ui;
-
 /// Add an event to a service made by svcgen: published through a transactional outbox, or
 /// consumed idempotently.
 #[derive(clap::Args)]
@@ -62,85 +59,57 @@ pub struct AddEventArgs {
 }
 
 pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
-    let dir = &args.service;
-    if !dir.join(RECORD_PATH).is_file() {
-        return Err(Error::NotAService(dir.clone()));
-    }
-    let record = Record::read(dir)?;
-
-    let source = pinned_source(&record);
-    let loaded = source.load(&super::cache_dir())?;
-    let blueprint = &loaded.blueprint;
-    if blueprint.manifest.version != record.blueprint.version {
-        ui.warn(format!(
-            "this service was made with blueprint {} {}, and {} {} is what is available; \
-             the event code follows {}. Run `svcgen update` to bring the rest along",
-            record.blueprint.name,
-            record.blueprint.version,
-            blueprint.manifest.name,
-            blueprint.manifest.version,
-            blueprint.manifest.version
-        ));
-    }
-    let part = EventsPart::from_blueprint(blueprint)?.ok_or_else(|| Error::NoEventsPart {
-        blueprint: blueprint.origin.clone(),
-    })?;
-    let types = part.type_names();
-
     let role = if args.consume {
         EventRole::Consumer
     } else {
         EventRole::Producer
     };
-    if let Some(from) = &args.from {
-        name::validate_service_name(from)?;
-    }
-    // Check the name before reading fields, so a bad name is the error shown.
-    svcgen::events::spec::validate_event_name(&args.event)?;
-    let fields = match &args.schema {
-        Some(path) => schema::fields_from_schema(path, &types, &part.reserved_fields)?,
-        None => args
-            .fields
-            .iter()
-            .map(|spec| FieldSpec::parse(spec, &types))
-            .collect::<svcgen::Result<Vec<_>>>()?,
-    };
-    let spec = EventSpec::new(
-        &args.event,
-        role,
-        fields,
-        args.from.clone(),
-        &part.reserved_fields,
+    let added = add_event(
+        AddEventOptions {
+            dir: &args.service,
+            event: &args.event,
+            role,
+            fields: &args.fields,
+            from: args.from.as_deref(),
+            schema: args.schema.as_deref(),
+            dry_run: args.dry_run,
+            allow_dirty: args.allow_dirty,
+        },
+        &Context::new(false),
     )?;
-
-    if !args.dry_run
-        && !args.allow_dirty
-        && let Some(dirty) = git_repo::dirty_paths(dir)?
-        && !dirty.is_empty()
-    {
-        return Err(Error::DirtyTree(dirty));
+    for recovered in &added.recovered {
+        ui.status("Recovered", recovered);
     }
-
-    let plan = plan_add_event(&part, &record, &spec, &WorkDir::new(dir))?;
-    let role_word = if args.consume { "consumer" } else { "producer" };
-    if plan.is_empty() {
+    for warning in &added.warnings {
+        ui.warn(warning);
+    }
+    let role_word = match role {
+        EventRole::Producer => "producer",
+        EventRole::Consumer => "consumer",
+    };
+    if added.changes.is_empty() {
         ui.status(
             "Unchanged",
             format!(
                 "{} already has {} as a {role_word} event; nothing to do",
-                dir.display(),
-                spec.name
+                added.dir.display(),
+                added.event
             ),
         );
         return Ok(());
     }
-
+    let files = added.file_changes().count();
     if args.dry_run {
         use std::io::Write;
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        for change in &plan.changes {
-            let text = diff::unified(&change.path, change.before.as_ref(), Some(&change.after));
+        // The base says nothing a reviewer needs; the record says what was added.
+        for change in added
+            .changes
+            .iter()
+            .filter(|c| c.path().as_str() != BASE_PATH)
+        {
+            let text = diff::unified(change.path(), change.before(), change.after());
             // A closed pipe (`| head`) is not an error worth reporting.
             if out.write_all(text.as_bytes()).is_err() {
                 break;
@@ -149,70 +118,29 @@ pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
         ui.status(
             "Would change",
             format!(
-                "{} files to add {role_word} event {}; nothing written (--dry-run)",
-                plan.changes.len(),
-                spec.name
+                "{files} files to add {role_word} event {}; nothing written (--dry-run)",
+                added.event
             ),
         );
         return Ok(());
     }
-
-    // The update base follows the event too (see svcgen::update::event_base); a base that
-    // cannot take the event only costs a later update some conflicts, so it does not stop this.
-    let base_change = match base_after_add_event(dir, blueprint, &part, &record, &spec) {
-        Ok(change) => change,
-        Err(err) => {
-            ui.warn(format!(
-                    "could not record the event in .svcgen/base ({err}); a later `svcgen update` may report conflicts in the files it touched"
-                ));
-            None
-        }
-    };
-    let mut replacements: Vec<Replacement<'_>> = plan
-        .changes
-        .iter()
-        .map(|change| Replacement {
-            path: &change.path,
-            before: change.before.as_ref(),
-            after: &change.after,
-        })
-        .collect();
-    if let Some((path, before, after)) = &base_change {
-        replacements.push(Replacement {
-            path,
-            before: before.as_ref(),
-            after,
-        });
-    }
-    replace_files(dir, &replacements)?;
-    for change in &plan.changes {
-        let verb = if change.before.is_some() {
-            "Updated"
-        } else {
-            "Created"
+    for change in added.file_changes() {
+        let verb = match change {
+            Change::Write {
+                before: Some(_), ..
+            } => "Updated",
+            Change::Write { before: None, .. } => "Created",
+            Change::Delete { .. } => "Removed",
         };
-        ui.status(verb, &change.path);
+        ui.status(verb, change.path());
     }
     ui.status(
         "Added",
         format!(
-            "{role_word} event {} to {} ({} files); review with `git diff`, then `make test`",
-            spec.name,
-            dir.display(),
-            plan.changes.len()
+            "{role_word} event {} to {} ({files} files); review with `git diff`, then `make test`",
+            added.event,
+            added.dir.display(),
         ),
     );
     Ok(())
-}
-
-/// The blueprint the service was made from, pinned to the exact commit for git sources, so event
-/// code matches the anchors and conventions of the version the service is on.
-fn pinned_source(record: &Record) -> BlueprintSource {
-    match (&record.blueprint.source, &record.blueprint.commit) {
-        (BlueprintSource::Git { url, .. }, Some(commit)) => BlueprintSource::Git {
-            url: url.clone(),
-            reference: Some(commit.clone()),
-        },
-        (source, _) => source.clone(),
-    }
 }

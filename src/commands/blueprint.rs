@@ -514,7 +514,7 @@ fn check_target_dir(blueprint: &str) -> OsString {
     std::env::var_os("CARGO_TARGET_DIR")
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| {
-            super::cache_dir()
+            svcgen::ops::default_cache_dir()
                 .join("check-target")
                 .join(blueprint)
                 .into_os_string()

@@ -1,10 +1,10 @@
 use std::path::{Path, PathBuf};
 
-use svcgen::update::fleet::{default_jobs, run_parallel};
-use svcgen::update::target::{Network, resolve_target};
+use svcgen::ops::Context;
+use svcgen::ops::check::{CheckReport, check_service};
+use svcgen::ops::fleet::{Fleet, default_jobs};
 
-use super::fleet::{self, Fleet, Format, Row};
-use super::update::read_record;
+use super::fleet::{self, Format, Row};
 use crate::ui::Ui;
 
 /// Exit codes of `check`.
@@ -45,14 +45,10 @@ pub struct CheckArgs {
 }
 
 pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
-    let network = if args.offline {
-        Network::CacheOnly
-    } else {
-        Network::Fetch
-    };
+    let context = Context::new(args.offline);
     let result = match &args.all {
-        Some(spec) => check_all(&args, spec, network, ui),
-        None => check_one(&args.service, args.format, network),
+        Some(spec) => check_all(&args, spec, &context, ui),
+        None => check_one(&args.service, args.format, &context),
     };
     result.unwrap_or_else(|err| {
         ui.error(&err);
@@ -60,21 +56,19 @@ pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
     })
 }
 
-fn check_one(dir: &Path, format: Format, network: Network) -> svcgen::Result<u8> {
-    let record = read_record(dir)?;
-    let target = resolve_target(&record.blueprint.source, None, &super::cache_dir(), network)?;
-    let current = &record.blueprint.version;
-    let available = target.version();
-    let behind = available > current;
-    let service = record
-        .answers
-        .get("name")
-        .map(ToString::to_string)
-        .unwrap_or_else(|| fleet::display_name(dir));
+fn check_one(dir: &Path, format: Format, context: &Context) -> svcgen::Result<u8> {
+    let report = check_service(dir, context)?;
+    let CheckReport {
+        service,
+        blueprint,
+        current,
+        available,
+        behind,
+    } = &report;
     if format == Format::Json {
         let row = serde_json::json!({
             "service": service,
-            "blueprint": record.blueprint.name,
+            "blueprint": blueprint,
             "current": current.to_string(),
             "available": available.to_string(),
             "behind": behind,
@@ -83,74 +77,48 @@ fn check_one(dir: &Path, format: Format, network: Network) -> svcgen::Result<u8>
             "{}",
             serde_json::to_string_pretty(&row).expect("serialises")
         );
-    } else if behind {
+    } else if *behind {
         println!(
-            "{service}: blueprint {} {current} (current), {available} (available): behind; run `svcgen update`",
-            record.blueprint.name
+            "{service}: blueprint {blueprint} {current} (current), {available} (available): behind; run `svcgen update`"
         );
     } else {
         println!(
-            "{service}: blueprint {} {current} (current), {available} (available): up to date",
-            record.blueprint.name
+            "{service}: blueprint {blueprint} {current} (current), {available} (available): up to date"
         );
     }
-    Ok(if behind { BEHIND } else { UP_TO_DATE })
+    Ok(if *behind { BEHIND } else { UP_TO_DATE })
 }
 
-fn check_all(args: &CheckArgs, spec: &Path, network: Network, ui: &Ui) -> svcgen::Result<u8> {
-    let fleet = Fleet::load(spec, None, network)?;
+fn check_all(args: &CheckArgs, spec: &Path, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
+    let fleet = Fleet::load(spec, None, context)?;
     let bar = fleet::progress(ui, fleet.services.len(), "Checking");
-    let rows = run_parallel(
-        &fleet.services,
-        args.jobs.unwrap_or_else(default_jobs),
-        |(dir, record)| {
-            let record = match record {
-                Ok(record) => record,
-                Err(err) => return Row::failed(dir, None, err),
-            };
-            let service = record
-                .answers
-                .get("name")
-                .map(ToString::to_string)
-                .unwrap_or_else(|| fleet::display_name(dir));
-            let mut row = Row {
-                service,
-                path: dir.display().to_string(),
-                from: Some(record.blueprint.version.to_string()),
-                to: None,
-                result: String::new(),
-                conflicts: Vec::new(),
-                commit: None,
-                error: None,
-            };
-            match fleet.target(record) {
-                Ok(target) => {
-                    row.to = Some(target.version().to_string());
-                    row.result = if target.version() > &record.blueprint.version {
-                        "behind".into()
-                    } else {
-                        "up to date".into()
-                    };
-                }
-                Err(err) => {
-                    row.result = "error".into();
-                    row.error = Some(err);
-                }
-            }
-            row
-        },
-        |_, _| bar.inc(1),
-    );
+    let entries = fleet.check(args.jobs.unwrap_or_else(default_jobs), |_| bar.inc(1));
     bar.finish_and_clear();
+    let rows: Vec<Row> = entries
+        .iter()
+        .map(|entry| {
+            Row::of(entry, |report| {
+                let result = if report.behind {
+                    "behind"
+                } else {
+                    "up to date"
+                };
+                (result.to_owned(), Vec::new(), None)
+            })
+        })
+        .collect();
     fleet::print_rows(&rows, args.format);
-    let behind = rows.iter().filter(|r| r.result == "behind").count();
-    let errors = rows.iter().filter(|r| r.error.is_some()).count();
+    let behind = entries
+        .iter()
+        .filter(|e| e.result.as_ref().is_ok_and(|r| r.behind))
+        .count();
+    let errors = entries.iter().filter(|e| e.result.is_err()).count();
     ui.status(
         "Checked",
         format!(
             "{} services: {behind} behind, {} up to date, {errors} failed",
-            rows.len(),
-            rows.len() - behind - errors
+            entries.len(),
+            entries.len() - behind - errors
         ),
     );
     Ok(if errors > 0 {

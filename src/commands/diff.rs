@@ -1,13 +1,11 @@
 use std::path::PathBuf;
 
-use svcgen::answers::GivenAnswers;
 use svcgen::diff;
-use svcgen::update::base::BASE_PATH;
-use svcgen::update::plan::Change;
-use svcgen::update::target::{Network, resolve_target};
-use svcgen::update::{RecordedEvents, UpdateOptions, plan_update};
+use svcgen::ops::update::{plan, resolve};
+use svcgen::ops::{Context, given_answers};
+use svcgen::service::Service;
+use svcgen::service::base::BASE_PATH;
 
-use super::update::read_record;
 use crate::ui::Ui;
 
 /// Print, as a unified diff, what `svcgen update` would change. Writes nothing.
@@ -38,33 +36,13 @@ pub struct DiffArgs {
 }
 
 pub fn exec(args: DiffArgs, ui: &Ui) -> svcgen::Result<()> {
-    let dir = &args.service;
-    let record = read_record(dir)?;
-    let mut overrides = GivenAnswers::default();
-    for assignment in &args.set {
-        overrides.set(assignment)?;
+    let service = Service::open(&args.service)?;
+    for recovered in &service.recovered {
+        ui.status("Recovered", recovered);
     }
-    let network = if args.offline {
-        Network::CacheOnly
-    } else {
-        Network::Fetch
-    };
-    let target = resolve_target(
-        &record.blueprint.source,
-        args.to.as_deref(),
-        &super::cache_dir(),
-        network,
-    )?;
-    let update = plan_update(
-        dir,
-        &record,
-        &target,
-        UpdateOptions {
-            overrides: &overrides,
-            prompter: None,
-            replay: &RecordedEvents,
-        },
-    )?;
+    let overrides = given_answers(None, &args.set)?;
+    let target = resolve(&service, args.to.as_deref(), &Context::new(args.offline))?;
+    let update = plan(&service, &target, &overrides, None)?;
     use std::io::Write;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -72,14 +50,7 @@ pub fn exec(args: DiffArgs, ui: &Ui) -> svcgen::Result<()> {
         if change.path().as_str() == BASE_PATH {
             continue;
         }
-        let text = match change {
-            Change::Write {
-                path,
-                before,
-                after,
-            } => diff::unified(path, before.as_ref(), Some(after)),
-            Change::Delete { path, before } => diff::unified(path, Some(before), None),
-        };
+        let text = diff::unified(change.path(), change.before(), change.after());
         // A closed pipe (`| head`) is not an error worth reporting.
         if out.write_all(text.as_bytes()).is_err() {
             return Ok(());

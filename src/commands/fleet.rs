@@ -1,15 +1,11 @@
-//! What `check --all` and `update --all` share: finding the services, one blueprint load per
-//! source, a progress bar, and the closing table.
+//! How `check --all` and `update --all` show a fleet: a progress bar, then one row per service,
+//! as an aligned table or JSON.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use svcgen::record::Record;
-use svcgen::update::target::{Network, Target, resolve_target};
+use svcgen::ops::fleet::FleetEntry;
 
 use crate::ui::Ui;
 
@@ -30,66 +26,28 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn failed(path: &Path, service: Option<String>, error: &svcgen::Error) -> Row {
-        Row {
-            service: service.unwrap_or_else(|| display_name(path)),
-            path: path.display().to_string(),
-            from: None,
-            to: None,
+    /// The row of `entry`; `describe` gives a successful outcome's result, conflicts and commit.
+    pub fn of<T>(
+        entry: &FleetEntry<T>,
+        describe: impl Fn(&T) -> (String, Vec<String>, Option<String>),
+    ) -> Row {
+        let mut row = Row {
+            service: entry.service.clone(),
+            path: entry.path.display().to_string(),
+            from: entry.from.as_ref().map(ToString::to_string),
+            to: entry.to.as_ref().map(ToString::to_string),
             result: "error".into(),
             conflicts: Vec::new(),
             commit: None,
-            error: Some(error.to_string()),
+            error: None,
+        };
+        match &entry.result {
+            Ok(outcome) => {
+                (row.result, row.conflicts, row.commit) = describe(outcome);
+            }
+            Err(err) => row.error = Some(err.to_string()),
         }
-    }
-}
-
-pub fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
-/// Every service's record, read once, and each distinct blueprint target resolved once.
-pub struct Fleet {
-    pub services: Vec<(PathBuf, svcgen::Result<Record>)>,
-    targets: HashMap<String, Result<Arc<Target>, String>>,
-}
-
-impl Fleet {
-    pub fn load(spec: &Path, to: Option<&str>, network: Network) -> svcgen::Result<Fleet> {
-        let dirs = svcgen::update::fleet::find_services(spec)?;
-        if dirs.is_empty() {
-            return Err(svcgen::Error::Usage(format!(
-                "no services under {}: none of its folders has a .svcgen/record.toml",
-                spec.display()
-            )));
-        }
-        let services: Vec<_> = dirs
-            .into_iter()
-            .map(|dir| {
-                let record = Record::read(&dir);
-                (dir, record)
-            })
-            .collect();
-        let mut targets = HashMap::new();
-        for (_, record) in &services {
-            let Ok(record) = record else { continue };
-            let key = record.blueprint.source.to_string();
-            targets.entry(key).or_insert_with(|| {
-                resolve_target(&record.blueprint.source, to, &super::cache_dir(), network)
-                    .map(Arc::new)
-                    .map_err(|err| err.to_string())
-            });
-        }
-        Ok(Fleet { services, targets })
-    }
-
-    pub fn target(&self, record: &Record) -> Result<Arc<Target>, String> {
-        self.targets
-            .get(&record.blueprint.source.to_string())
-            .cloned()
-            .expect("every record's source was resolved")
+        row
     }
 }
 

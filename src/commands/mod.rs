@@ -83,13 +83,3 @@ pub fn run(command: Command, ui: &Ui) -> u8 {
         }
     }
 }
-
-/// Where git blueprints are cached: `$XDG_CACHE_HOME/svcgen`, else `~/.cache/svcgen`.
-pub fn cache_dir() -> std::path::PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("svcgen")
-}

@@ -1,18 +1,13 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use svcgen::answers::GivenAnswers;
-use svcgen::apply::{check_destination, create_dir_atomically};
 use svcgen::blueprint::builtin;
 use svcgen::blueprint::source::BlueprintSource;
+use svcgen::ops::new::{Created, NewOptions, new_service};
+use svcgen::ops::{Context, given_answers};
 use svcgen::prompt::TerminalPrompter;
-use svcgen::record::Record;
-use svcgen::render::render;
-use svcgen::resolve::{Prompter, resolve_answers};
+use svcgen::resolve::Prompter;
 use svcgen::tree::Tree;
-use svcgen::update::base::Base;
-use svcgen::update::policy::Policies;
-use svcgen::{git_repo, name};
 
 use crate::ui::Ui;
 
@@ -59,33 +54,19 @@ pub struct NewArgs {
 }
 
 pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
-    name::validate_service_name(&args.name)?;
+    // The name is checked first, so a bad one is the error shown before anything is read.
+    svcgen::name::validate_service_name(&args.name)?;
     let dest = args
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(&args.name));
-    check_destination(&dest)?;
-
-    let mut given = match &args.answers {
-        Some(file) => GivenAnswers::from_file(file)?,
-        None => GivenAnswers::default(),
-    };
-    for assignment in &args.set {
-        given.set(assignment)?;
-    }
-
+    // Before any question is asked, so nobody answers ten prompts to be told the folder is taken.
+    svcgen::apply::check_destination(&dest)?;
+    let given = given_answers(args.answers.as_deref(), &args.set)?;
     let source = BlueprintSource::parse(&args.blueprint);
     if matches!(source, BlueprintSource::Git { .. }) {
         ui.status("Fetching", &source);
     }
-    let loaded = source.load(&super::cache_dir())?;
-    if loaded.used_offline_cache {
-        ui.warn(format!(
-            "could not fetch {source}; using the cached copy at commit {}",
-            loaded.commit.as_deref().unwrap_or("?")
-        ));
-    }
-    let blueprint = &loaded.blueprint;
 
     let interactive = !args.no_input && std::io::stdin().is_terminal();
     let mut terminal = TerminalPrompter::new();
@@ -94,57 +75,58 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
     } else {
         None
     };
-    let answers = resolve_answers(
-        &blueprint.manifest,
-        &blueprint.manifest_path(),
-        &args.name,
-        &given,
-        prompter,
+    let created = new_service(
+        NewOptions {
+            name: &args.name,
+            source: &source,
+            given: &given,
+            prompter,
+            dest: &dest,
+            git: !args.no_git,
+            dry_run: args.dry_run,
+        },
+        &Context::new(false),
     )?;
+    for warning in &created.warnings {
+        ui.warn(warning);
+    }
+    for leftover in &created.removed_leftovers {
+        ui.status(
+            "Removed",
+            format!(
+                "{}, left by an svcgen run that was killed while creating a service",
+                leftover.display()
+            ),
+        );
+    }
+    report(&created, args.dry_run, ui);
+    Ok(())
+}
 
-    let record = Record::new(blueprint, &source, loaded.commit.clone(), &answers);
-    let policies = Policies::compile(&blueprint.manifest, &blueprint.manifest_path(), &answers)?;
-    let described = format!(
-        "{} from blueprint {} {}",
-        args.name, blueprint.manifest.name, blueprint.manifest.version
-    );
-    let message = format!(
-        "Generate {described}\n\nCreated by svcgen {} from {source}.",
-        env!("CARGO_PKG_VERSION")
-    );
-    let mut tree = render(blueprint, &answers)?;
-    // Nothing below needs the blueprint: its templates, read and parsed, are freed before the
-    // tree is copied into its base and its git pack.
-    drop(loaded);
-    record.add_to(&mut tree);
-    // What `svcgen update` merges against later (see svcgen::update::base).
-    Base::add_generated(&mut tree, |path| policies.of(path.as_str()));
-
-    if args.dry_run {
-        print_listing(&tree);
+fn report(created: &Created, dry_run: bool, ui: &Ui) {
+    if dry_run {
+        print_listing(&created.tree);
         ui.status(
             "Would create",
             format!(
-                "{described} in {} ({} files, {}); nothing written (--dry-run)",
-                dest.display(),
-                tree.len(),
-                human_size(tree.total_bytes())
+                "{} in {} ({} files, {}); nothing written (--dry-run)",
+                created.described(),
+                created.dest.display(),
+                created.tree.len(),
+                human_size(created.tree.total_bytes())
             ),
         );
-        return Ok(());
+    } else {
+        ui.status(
+            "Created",
+            format!(
+                "{} in {} ({} files)",
+                created.described(),
+                created.dest.display(),
+                created.tree.len()
+            ),
+        );
     }
-
-    create_dir_atomically(&tree, &dest, |staging| {
-        if !args.no_git {
-            git_repo::init_and_commit(staging, &tree, &message)?;
-        }
-        Ok(())
-    })?;
-    ui.status(
-        "Created",
-        format!("{described} in {} ({} files)", dest.display(), tree.len()),
-    );
-    Ok(())
 }
 
 fn print_listing(tree: &Tree) {

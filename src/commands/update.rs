@@ -1,18 +1,17 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use svcgen::answers::GivenAnswers;
-use svcgen::error::Error;
-use svcgen::git_repo;
+use svcgen::ops::fleet::{Fleet, FleetUpdate, default_jobs};
+use svcgen::ops::update::{
+    Outcome as UpdateOutcome, ServiceUpdate, UpdateOptions, commit_subject, update_service,
+};
+use svcgen::ops::{Context, given_answers};
 use svcgen::prompt::TerminalPrompter;
-use svcgen::record::{RECORD_PATH, Record};
 use svcgen::resolve::Prompter;
-use svcgen::update::fleet::{default_jobs, run_parallel};
-use svcgen::update::plan::{Change, Outcome};
-use svcgen::update::target::{Network, Target, resolve_target};
-use svcgen::update::{RecordedEvents, Update, UpdateOptions, apply_update, plan_update};
+use svcgen::update::Update;
+use svcgen::update::plan::Outcome;
 
-use super::fleet::{self, Fleet, Format, Row};
+use super::fleet::{self, Format, Row};
 use crate::ui::Ui;
 
 /// Exit code when the update left conflicts to resolve.
@@ -92,73 +91,8 @@ pub fn exec(args: UpdateArgs, ui: &Ui) -> u8 {
     })
 }
 
-fn network(offline: bool) -> Network {
-    if offline {
-        Network::CacheOnly
-    } else {
-        Network::Fetch
-    }
-}
-
-fn overrides(set: &[String]) -> svcgen::Result<GivenAnswers> {
-    let mut given = GivenAnswers::default();
-    for assignment in set {
-        given.set(assignment)?;
-    }
-    Ok(given)
-}
-
-pub fn read_record(dir: &Path) -> svcgen::Result<Record> {
-    if !dir.join(RECORD_PATH).is_file() {
-        return Err(Error::NotAService(dir.to_owned()));
-    }
-    Record::read(dir)
-}
-
-/// Refuses to go to an older version unless it was asked for by name.
-fn check_direction(record: &Record, target: &Target, to: Option<&str>) -> svcgen::Result<()> {
-    if to.is_none() && *target.version() < record.blueprint.version {
-        return Err(Error::Usage(format!(
-            "the newest available blueprint {} {} is older than this service's {}; pass --to {} to go back to it",
-            target.blueprint.manifest.name,
-            target.version(),
-            record.blueprint.version,
-            target.version()
-        )));
-    }
-    Ok(())
-}
-
-fn refuse_dirty(dir: &Path) -> svcgen::Result<()> {
-    if let Some(dirty) = git_repo::dirty_paths(dir)?
-        && !dirty.is_empty()
-    {
-        return Err(Error::DirtyTree(dirty));
-    }
-    Ok(())
-}
-
 fn update_one(args: &UpdateArgs, ui: &Ui) -> svcgen::Result<u8> {
-    let dir = &args.service;
-    let record = read_record(dir)?;
-    let overrides = overrides(&args.set)?;
-    let target = resolve_target(
-        &record.blueprint.source,
-        args.to.as_deref(),
-        &super::cache_dir(),
-        network(args.offline),
-    )?;
-    if target.offline && !args.offline {
-        ui.warn(format!(
-            "could not fetch {}; using the cached copy",
-            record.blueprint.source
-        ));
-    }
-    check_direction(&record, &target, args.to.as_deref())?;
-    if !args.dry_run && !args.allow_dirty {
-        refuse_dirty(dir)?;
-    }
-
+    let overrides = given_answers(None, &args.set)?;
     let interactive = !args.no_input && std::io::stdin().is_terminal();
     let mut terminal = TerminalPrompter::new();
     let prompter: Option<&mut dyn Prompter> = if interactive {
@@ -166,126 +100,93 @@ fn update_one(args: &UpdateArgs, ui: &Ui) -> svcgen::Result<u8> {
     } else {
         None
     };
-    let update = plan_update(
-        dir,
-        &record,
-        &target,
+    let done = update_service(
+        &args.service,
         UpdateOptions {
+            to: args.to.as_deref(),
             overrides: &overrides,
             prompter,
-            replay: &RecordedEvents,
+            dry_run: args.dry_run,
+            allow_dirty: args.allow_dirty,
+            commit: args.commit,
         },
+        &Context::new(args.offline),
     )?;
-    for warning in &update.warnings {
+    for recovered in &done.recovered {
+        ui.status("Recovered", recovered);
+    }
+    for warning in &done.warnings {
         ui.warn(warning);
     }
-    if !update.dropped_answers.is_empty() {
-        ui.warn(format!(
-            "blueprint {} {} has no variable{} {}; dropped from the record",
-            update.blueprint,
-            update.to,
-            if update.dropped_answers.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            update
-                .dropped_answers
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-
-    if !args.dry_run && !update.is_noop() {
-        apply_update(dir, &update)?;
-    }
+    let update = &done.update;
     if args.plan == Format::Json {
+        let applied = !matches!(done.outcome, UpdateOutcome::WouldUpdate { .. });
         println!(
             "{}",
-            serde_json::to_string_pretty(&update.summary(!args.dry_run)).expect("plans serialise")
+            serde_json::to_string_pretty(&update.summary(applied)).expect("plans serialise")
         );
     } else {
-        print_plan(&update, ui);
+        print_plan(update, ui);
     }
+    report(&done, args.commit, ui);
+    Ok(exit_code(&done.outcome))
+}
 
+/// The closing status lines of a one-service update.
+fn report(done: &ServiceUpdate, commit: bool, ui: &Ui) {
+    let update = &done.update;
     let described = format!(
         "{} from blueprint {} {} to {}",
         update.service, update.blueprint, update.from, update.to
     );
-    if update.is_noop() {
-        ui.status(
+    match &done.outcome {
+        UpdateOutcome::UpToDate => ui.status(
             "Up to date",
             format!(
                 "{} is on blueprint {} {}; nothing to change",
                 update.service, update.blueprint, update.to
             ),
-        );
-        return Ok(0);
-    }
-    if args.dry_run {
-        ui.status(
+        ),
+        UpdateOutcome::WouldUpdate { .. } => ui.status(
             "Would update",
             format!(
                 "{described}: {}; nothing written (--dry-run)",
-                counts(&update)
+                update.counts()
             ),
-        );
-        return Ok(0);
-    }
-    ui.status("Updated", format!("{described}: {}", counts(&update)));
-    if update.conflicts() > 0 {
-        let files: Vec<&str> = update
-            .plan
-            .conflicted_files()
-            .map(|f| f.path.as_str())
-            .collect();
-        ui.warn(format!(
-            "{} conflict{} in {}: resolve the <<<<<<< markers, then commit{}",
-            update.conflicts(),
-            if update.conflicts() == 1 { "" } else { "s" },
-            files.join(", "),
-            if args.commit { " (not committed)" } else { "" }
-        ));
-        return Ok(CONFLICTS);
-    }
-    if args.commit {
-        let id = commit(dir, &update)?;
-        ui.status(
-            "Committed",
-            format!("{} {}", &id[..id.len().min(12)], commit_subject(&update)),
-        );
-    } else {
-        ui.status("Review", "with `git diff`, then commit");
-    }
-    Ok(0)
-}
-
-fn counts(update: &Update) -> String {
-    let mut counts: Vec<(Outcome, usize)> = Vec::new();
-    for file in &update.plan.files {
-        match counts.iter_mut().find(|(o, _)| *o == file.outcome) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((file.outcome, 1)),
+        ),
+        UpdateOutcome::Conflicts { files } => {
+            ui.status("Updated", format!("{described}: {}", update.counts()));
+            ui.warn(format!(
+                "{} conflict{} in {}: resolve the <<<<<<< markers, then commit{}",
+                update.conflicts(),
+                if update.conflicts() == 1 { "" } else { "s" },
+                files.join(", "),
+                if commit { " (not committed)" } else { "" }
+            ));
+        }
+        UpdateOutcome::Committed { commit } => {
+            ui.status("Updated", format!("{described}: {}", update.counts()));
+            ui.status(
+                "Committed",
+                format!("{} {}", short(commit), commit_subject(update)),
+            );
+        }
+        UpdateOutcome::Updated => {
+            ui.status("Updated", format!("{described}: {}", update.counts()));
+            ui.status("Review", "with `git diff`, then commit");
         }
     }
-    counts.sort_by_key(|(outcome, _)| *outcome as u8);
-    let mut parts: Vec<String> = counts
-        .iter()
-        .map(|(outcome, n)| format!("{n} {}", outcome.as_str()))
-        .collect();
-    let renamed = update
-        .plan
-        .files
-        .iter()
-        .filter(|f| f.renamed_from.is_some())
-        .count();
-    if renamed > 0 {
-        parts.push(format!("{renamed} renamed"));
+}
+
+fn exit_code(outcome: &UpdateOutcome) -> u8 {
+    match outcome {
+        UpdateOutcome::Conflicts { .. } => CONFLICTS,
+        _ => 0,
     }
-    parts.push(format!("{} unchanged", update.plan.unchanged));
-    parts.join(", ")
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
 }
 
 /// One status line per file that is not plainly unchanged.
@@ -341,131 +242,65 @@ pub fn print_plan(update: &Update, ui: &Ui) {
     }
 }
 
-fn commit_subject(update: &Update) -> String {
-    format!(
-        "Update {} to blueprint {} {}",
-        update.service, update.blueprint, update.to
-    )
-}
-
-fn commit(dir: &Path, update: &Update) -> svcgen::Result<String> {
-    let mut written = Vec::new();
-    let mut deleted = Vec::new();
-    for change in &update.changes {
-        match change {
-            Change::Write { path, .. } => written.push(path.to_string()),
-            Change::Delete { path, .. } => deleted.push(path.to_string()),
-        }
-    }
-    let message = format!(
-        "{}\n\nFrom blueprint {} {} to {} with svcgen {}: {}.",
-        commit_subject(update),
-        update.blueprint,
-        update.from,
-        update.to,
-        env!("CARGO_PKG_VERSION"),
-        counts(update)
-    );
-    svcgen::update::commit::commit_paths(dir, &written, &deleted, &message)
-}
-
 fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
-    let overrides = overrides(&args.set)?;
-    let fleet = Fleet::load(spec, args.to.as_deref(), network(args.offline))?;
+    let overrides = given_answers(None, &args.set)?;
+    let fleet = Fleet::load(spec, args.to.as_deref(), &Context::new(args.offline))?;
     let bar = fleet::progress(ui, fleet.services.len(), "Updating");
-    // Services of one monorepo share its index: commits are made one at a time.
-    let committing = std::sync::Mutex::new(());
-    let rows = run_parallel(
-        &fleet.services,
-        args.jobs.unwrap_or_else(default_jobs),
-        |(dir, record)| {
-            let record = match record {
-                Ok(record) => record,
-                Err(err) => return Row::failed(dir, None, err),
-            };
-            let name = record
-                .answers
-                .get("name")
-                .map(ToString::to_string)
-                .unwrap_or_else(|| fleet::display_name(dir));
-            let mut row = Row {
-                service: name.clone(),
-                path: dir.display().to_string(),
-                from: Some(record.blueprint.version.to_string()),
-                to: None,
-                result: String::new(),
-                conflicts: Vec::new(),
-                commit: None,
-                error: None,
-            };
-            let outcome = (|| -> svcgen::Result<()> {
-                let target = fleet.target(record).map_err(Error::Usage)?;
-                row.to = Some(target.version().to_string());
-                check_direction(record, &target, args.to.as_deref())?;
-                if !args.dry_run && !args.allow_dirty {
-                    refuse_dirty(dir)?;
-                }
-                let update = plan_update(
-                    dir,
-                    record,
-                    &target,
-                    UpdateOptions {
-                        overrides: &overrides,
-                        prompter: None,
-                        replay: &RecordedEvents,
-                    },
-                )?;
-                row.conflicts = update
-                    .plan
-                    .conflicted_files()
-                    .map(|f| f.path.clone())
-                    .collect();
-                if update.is_noop() {
-                    row.result = "up to date".into();
-                    return Ok(());
-                }
-                if args.dry_run {
-                    row.result = format!("would update: {}", counts(&update));
-                    return Ok(());
-                }
-                apply_update(dir, &update)?;
-                if update.conflicts() > 0 {
-                    row.result = "conflicts".into();
-                    return Ok(());
-                }
-                row.result = "updated".into();
-                if args.commit {
-                    let _one_at_a_time = committing.lock().unwrap_or_else(|e| e.into_inner());
-                    let id = commit(dir, &update)?;
-                    row.commit = Some(id[..id.len().min(12)].to_owned());
-                    row.result = "updated, committed".into();
-                }
-                Ok(())
-            })();
-            if let Err(err) = outcome {
-                row.result = "error".into();
-                row.error = Some(err.to_string());
-            }
-            row
+    let entries = fleet.update(
+        &FleetUpdate {
+            to: args.to.as_deref(),
+            overrides: &overrides,
+            dry_run: args.dry_run,
+            allow_dirty: args.allow_dirty,
+            commit: args.commit,
         },
-        |(dir, _), _| {
-            bar.set_message(fleet::display_name(dir));
+        args.jobs.unwrap_or_else(default_jobs),
+        |path| {
+            bar.set_message(svcgen::ops::fleet::display_name(path));
             bar.inc(1);
         },
     );
     bar.finish_and_clear();
-    fleet::print_rows(&rows, args.format);
-    let errors = rows.iter().filter(|r| r.error.is_some()).count();
-    let conflicted = rows.iter().filter(|r| !r.conflicts.is_empty()).count();
-    let updated = rows
+    let rows: Vec<Row> = entries
         .iter()
-        .filter(|r| r.result.starts_with("updated"))
+        .map(|entry| {
+            Row::of(entry, |done| {
+                let result = match &done.outcome {
+                    UpdateOutcome::UpToDate => "up to date".to_owned(),
+                    UpdateOutcome::WouldUpdate { .. } => {
+                        format!("would update: {}", done.update.counts())
+                    }
+                    UpdateOutcome::Updated => "updated".to_owned(),
+                    UpdateOutcome::Committed { .. } => "updated, committed".to_owned(),
+                    UpdateOutcome::Conflicts { .. } => "conflicts".to_owned(),
+                };
+                let commit = match &done.outcome {
+                    UpdateOutcome::Committed { commit } => Some(short(commit).to_owned()),
+                    _ => None,
+                };
+                (result, done.outcome.conflicts().to_vec(), commit)
+            })
+        })
+        .collect();
+    fleet::print_rows(&rows, args.format);
+    let outcomes = || entries.iter().filter_map(|e| e.result.as_ref().ok());
+    let errors = entries.iter().filter(|e| e.result.is_err()).count();
+    let conflicted = outcomes()
+        .filter(|done| !done.outcome.conflicts().is_empty())
+        .count();
+    let updated = outcomes()
+        .filter(|done| {
+            matches!(
+                done.outcome,
+                UpdateOutcome::Updated | UpdateOutcome::Committed { .. }
+            )
+        })
         .count();
     ui.status(
         if args.dry_run { "Checked" } else { "Updated" },
         format!(
             "{} services: {updated} updated, {conflicted} with conflicts, {errors} failed",
-            rows.len()
+            entries.len()
         ),
     );
     Ok(if errors > 0 {

@@ -1,26 +1,29 @@
 //! `svcgen add-event`: give a service a published or a consumed event.
 //!
 //! [`spec`] checks what was asked, [`part`] reads the blueprint's `events/` part, [`plan`] turns
-//! both into file changes against the service's files, and the command applies them. [`replay`]
-//! is the same planning run over a tree in memory, for `update`.
+//! both into file changes against the service's files (and [`base`] into the base's), and
+//! `ops::add_event` applies them. [`replay`] is the same planning run over a tree in memory,
+//! for `update`.
 
+pub mod base;
 pub mod part;
 pub mod plan;
 pub mod schema;
 pub mod spec;
 
+use crate::apply::Change;
 use crate::blueprint::Blueprint;
 use crate::error::{Error, Result};
-use crate::record::Record;
+use crate::service::record::Record;
 use crate::tree::Tree;
 
 pub use part::EventsPart;
-pub use plan::{EventPlan, FileChange, plan_add_event};
+pub use plan::{EventPlan, plan_add_event};
 pub use spec::{EventSpec, FieldSpec};
 
 /// Applies every event recorded in `record` to `tree` (a fresh render of the service's
 /// blueprint), in the order they were added: what the service's generated files would be had
-/// every `add-event` run on this blueprint version. The record in the tree is left as `record`.
+/// every `add-event` run on this blueprint version.
 pub fn replay(blueprint: &Blueprint, record: &Record, mut tree: Tree) -> Result<Tree> {
     if record.events.is_empty() {
         return Ok(tree);
@@ -35,13 +38,13 @@ pub fn replay(blueprint: &Blueprint, record: &Record, mut tree: Tree) -> Result<
     };
     for recorded in &record.events {
         let spec = EventSpec::from_record(recorded, &types)?;
-        so_far.add_to(&mut tree);
         let plan = plan_add_event(&part, &so_far, &spec, &tree)?;
         for change in plan.changes {
-            tree.insert(change.path, change.after);
+            if let Change::Write { path, after, .. } = change {
+                tree.insert(path, after);
+            }
         }
-        so_far.events.push(recorded.clone());
+        so_far = plan.record;
     }
-    record.add_to(&mut tree);
     Ok(tree)
 }

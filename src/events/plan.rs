@@ -11,34 +11,31 @@ use serde::Serialize;
 
 use super::part::{EventsPart, Insert};
 use super::spec::EventSpec;
+use crate::apply::Change;
 use crate::error::{Error, Location, Result};
-use crate::record::{EventRecord, EventRole, RECORD_PATH, Record};
 use crate::render::render_with_context;
+use crate::service::files::FileView;
+use crate::service::record::{EventRecord, EventRole, RECORD_PATH, Record};
 use crate::template;
-use crate::tree::{FileEntry, Mode, RelPath};
-use crate::workdir::FileView;
+use crate::tree::{FileEntry, RelPath};
 
 /// The folder whose `.sql` files are migrations, numbered by a version prefix.
 const MIGRATIONS_DIR: &str = "migrations";
 
-/// One file `add-event` creates or changes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileChange {
-    pub path: RelPath,
-    /// `None` for a new file.
-    pub before: Option<FileEntry>,
-    pub after: FileEntry,
-}
-
 /// Everything an `add-event` run changes. Empty when the event is already there as asked.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventPlan {
-    pub changes: Vec<FileChange>,
+    /// The service's files that change (never svcgen's own: see `record`).
+    pub changes: Vec<Change>,
+    /// The record with the event in it, for the caller to store with the changes.
+    pub record: Record,
+    /// Whether the record gains the event (false on a re-run).
+    pub records_new_event: bool,
 }
 
 impl EventPlan {
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && !self.records_new_event
     }
 }
 
@@ -63,17 +60,14 @@ pub fn plan_add_event(
     spec: &EventSpec,
     files: &dyn FileView,
 ) -> Result<EventPlan> {
-    let record_path = RelPath::new(RECORD_PATH).expect("constant path is valid");
     let new_record = record_with_event(record, spec)?;
-    let service_name = match record.answers.get("name") {
-        Some(crate::answers::Value::String(name)) => name.clone(),
-        _ => {
-            return Err(Error::Record {
-                path: RECORD_PATH.into(),
-                message: "has no `name` answer".into(),
-            });
-        }
-    };
+    let service_name = record
+        .service_name()
+        .ok_or_else(|| Error::Record {
+            path: RECORD_PATH.into(),
+            message: "has no `name` answer".into(),
+        })?
+        .to_owned();
 
     let context = build_context(part, &new_record, spec, &service_name)?;
     let mut pending = Pending::new(files);
@@ -108,21 +102,12 @@ pub fn plan_add_event(
         apply_insert(part, insert, &context, &mut pending)?;
     }
 
-    let record_text = new_record.to_toml().into_bytes();
-    match pending.read(&record_path)? {
-        Some(existing) if existing.contents == record_text => {}
-        // Formatted differently (edited by hand) but saying the same: leave it as it is.
-        Some(_) if new_record == *record => {}
-        existing => pending.write(
-            record_path,
-            FileEntry {
-                contents: record_text,
-                mode: existing.map_or(Mode::Regular, |e| e.mode),
-            },
-        ),
-    }
-
-    pending.into_plan()
+    let records_new_event = new_record != *record;
+    Ok(EventPlan {
+        changes: pending.into_changes()?,
+        record: new_record,
+        records_new_event,
+    })
 }
 
 /// The record with `spec` appended, or unchanged when the same event is already recorded. An event
@@ -413,20 +398,14 @@ impl<'a> Pending<'a> {
         self.writes.insert(path, entry);
     }
 
-    fn into_plan(mut self) -> Result<EventPlan> {
+    fn into_changes(mut self) -> Result<Vec<Change>> {
         let writes = std::mem::take(&mut self.writes);
         let mut changes = Vec::new();
         for (path, after) in writes {
             let before = self.original(&path)?;
-            if before.as_ref() != Some(&after) {
-                changes.push(FileChange {
-                    path,
-                    before,
-                    after,
-                });
-            }
+            changes.extend(Change::between(path, before, Some(after)));
         }
-        Ok(EventPlan { changes })
+        Ok(changes)
     }
 }
 

@@ -4,7 +4,7 @@ use heck::ToUpperCamelCase;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::record::{EventRecord, EventRole};
+use crate::service::record::{EventRecord, EventRole};
 
 /// Words Rust reserves: a field named `type` or `match` would not compile as a struct field.
 const RUST_KEYWORDS: &[&str] = &[

@@ -513,10 +513,10 @@ fn in_parameter_order(
                         let row = &rows[index];
                         for &r in &order[..=k] {
                             for &s in &order[..=k] {
-                                if let (Some(x), Some(y)) = (row[r], row[s]) {
-                                    if r < s {
-                                        uncovered.remove(&(r, x, s, y));
-                                    }
+                                if let (Some(x), Some(y)) = (row[r], row[s])
+                                    && r < s
+                                {
+                                    uncovered.remove(&(r, x, s, y));
                                 }
                             }
                         }

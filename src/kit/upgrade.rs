@@ -33,13 +33,12 @@ use crate::blueprint::manifest::NAME_VARIABLE;
 use crate::blueprint::source::BlueprintSource;
 use crate::blueprint::{Blueprint, Manifest, TEMPLATE_DIR};
 use crate::error::{Error, Result};
+use crate::generate::generate;
 use crate::name::validate_service_name;
-use crate::record::{RECORD_PATH, Record};
 use crate::render::render;
 use crate::resolve::resolve_answers;
+use crate::service::record::{RECORD_PATH, Record};
 use crate::tree::{RelPath, Tree};
-use crate::update::base::Base;
-use crate::update::policy::Policies;
 use crate::update::target::Target;
 use crate::update::{EventReplay, RecordedEvents, UpdateOptions, apply_update, plan_update};
 
@@ -540,11 +539,8 @@ fn run(
         &GivenAnswers::from_values(answers.old),
         None,
     )?;
-    let mut made = render(&old, &resolved)?;
     let source = BlueprintSource::Path(dir.to_owned());
-    Record::new(&old, &source, None, &resolved).add_to(&mut made);
-    let policies = Policies::compile(&old.manifest, &old.manifest_path(), &resolved)?;
-    Base::add_generated(&mut made, |path| policies.of(path.as_str()));
+    let made = generate(&old, &Record::new(&old, &source, None, &resolved))?.tree;
 
     let mut edited = made.clone();
     let rendered_by = format!("the render of `{}`", test.from);

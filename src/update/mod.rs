@@ -9,37 +9,32 @@
 //!    ([`EventReplay`]): that is "theirs".
 //! 4. [`plan`] merges, file by file, the stored [`base`] (what svcgen last wrote), "ours" (the
 //!    service as it is) and theirs, under each file's [`policy`], into a [`plan::Plan`].
-//! 5. [`apply`] writes the plan, the new record and the new base all or nothing.
+//! 5. [`crate::apply`] writes the plan, the new record and the new base all or nothing.
 
-pub mod apply;
-pub mod base;
 pub mod commit;
-pub mod event_base;
-pub mod fleet;
 pub mod merge;
 pub mod migrate;
 pub mod plan;
-pub mod policy;
 pub mod target;
 
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::answers::{GivenAnswers, Value};
+use crate::answers::GivenAnswers;
+use crate::apply::Change;
 use crate::blueprint::Blueprint;
-use crate::blueprint::manifest::NAME_VARIABLE;
 use crate::error::{Error, Result};
-use crate::record::{BlueprintRef, FORMAT_VERSION, RECORD_PATH, Record};
 use crate::render::render;
 use crate::resolve::{Prompter, resolve_answers};
-use crate::tree::{FileEntry, Mode, RelPath, Tree};
-use crate::workdir::{FileView, WorkDir};
-
-use base::{BASE_PATH, Base, is_svcgen_file};
+use crate::service::State;
+use crate::service::base::{BASE_PATH, Base, is_svcgen_file};
+use crate::service::files::WorkDir;
+use crate::service::policy::{Policies, renames_for};
+use crate::service::record::{BlueprintRef, FORMAT_VERSION, RECORD_PATH, Record};
+use crate::tree::Tree;
 use merge::Labels;
-use plan::{Change, Plan, PlanInput};
-use policy::{Policies, renames_for};
+use plan::{Plan, PlanInput};
 use target::Target;
 
 /// Replays a service's recorded `add-event`s on a fresh render. The seam between update and
@@ -90,6 +85,33 @@ impl Update {
 
     pub fn conflicts(&self) -> usize {
         self.plan.conflicts()
+    }
+
+    /// `2 updated, 1 merged, 40 unchanged`: how many files had each outcome.
+    pub fn counts(&self) -> String {
+        let mut counts: Vec<(plan::Outcome, usize)> = Vec::new();
+        for file in &self.plan.files {
+            match counts.iter_mut().find(|(o, _)| *o == file.outcome) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((file.outcome, 1)),
+            }
+        }
+        counts.sort_by_key(|(outcome, _)| *outcome as u8);
+        let mut parts: Vec<String> = counts
+            .iter()
+            .map(|(outcome, n)| format!("{n} {}", outcome.as_str()))
+            .collect();
+        let renamed = self
+            .plan
+            .files
+            .iter()
+            .filter(|f| f.renamed_from.is_some())
+            .count();
+        if renamed > 0 {
+            parts.push(format!("{renamed} renamed"));
+        }
+        parts.push(format!("{} unchanged", self.plan.unchanged));
+        parts.join(", ")
     }
 
     /// The plan as `--plan json` prints it.
@@ -146,15 +168,13 @@ pub fn plan_update(
         ));
     }
 
-    let service = match record.answers.get(NAME_VARIABLE) {
-        Some(Value::String(name)) => name.clone(),
-        _ => {
-            return Err(Error::Record {
-                path: dir.join(RECORD_PATH),
-                message: "has no `name` answer".into(),
-            });
-        }
-    };
+    let service = record
+        .service_name()
+        .ok_or_else(|| Error::Record {
+            path: dir.join(RECORD_PATH),
+            message: "has no `name` answer".into(),
+        })?
+        .to_owned();
 
     let migrated = migrate::migrate_answers(&record.answers, manifest, &manifest_file, &from)?;
     let mut given = migrated.answers.clone();
@@ -232,22 +252,11 @@ pub fn plan_update(
     })?;
 
     let mut changes = plan.changes.clone();
-    let record_file = FileEntry {
-        contents: new_record.to_toml().into_bytes(),
-        mode: Mode::Regular,
+    let state = State {
+        record: &new_record,
+        base: Some(&plan.base),
     };
-    let record_path = RelPath::new(RECORD_PATH).expect("constant path is valid");
-    let svcgen_files = std::iter::once((record_path, record_file)).chain(plan.base.files());
-    for (path, after) in svcgen_files {
-        let before = ours.read(&path)?;
-        if before.as_ref().map(|b| &b.contents) != Some(&after.contents) {
-            changes.push(Change::Write {
-                path,
-                before,
-                after,
-            });
-        }
-    }
+    changes.extend(state.changes_from(&ours)?);
     changes.sort_by(|a, b| a.path().cmp(b.path()));
 
     Ok(Update {
@@ -266,7 +275,7 @@ pub fn plan_update(
 
 /// Writes an update all or nothing.
 pub fn apply_update(dir: &Path, update: &Update) -> Result<()> {
-    apply::apply_changes(dir, &update.changes)
+    crate::apply::apply_changes(dir, &update.changes)
 }
 
 #[cfg(test)]
@@ -275,6 +284,7 @@ mod tests {
     use crate::blueprint::SourceFile;
     use crate::blueprint::source::BlueprintSource;
     use crate::resolve::resolve_answers;
+    use crate::tree::{Mode, RelPath};
 
     fn blueprint(version: &str, main: &str) -> Blueprint {
         let file = |path: &str, text: &str| SourceFile {
@@ -317,9 +327,9 @@ mod tests {
         let answers =
             resolve_answers(&v1.manifest, "bp", "svc", &GivenAnswers::default(), None).unwrap();
         let mut record = Record::new(&v1, &BlueprintSource::Path("bp".into()), None, &answers);
-        record.events.push(crate::record::EventRecord {
+        record.events.push(crate::service::record::EventRecord {
             name: "Shipped".into(),
-            role: crate::record::EventRole::Producer,
+            role: crate::service::record::EventRole::Producer,
             fields: vec![],
             from: None,
         });
@@ -329,8 +339,12 @@ mod tests {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut on_disk = made.clone();
-        record.add_to(&mut on_disk);
-        Base::from_tree(&made, |_| policy::Policy::Managed).add_to(&mut on_disk);
+        let base = Base::from_tree(&made, |_| crate::service::policy::Policy::Managed);
+        State {
+            record: &record,
+            base: Some(&base),
+        }
+        .add_to(&mut on_disk);
         crate::apply::write_tree(&on_disk, dir.path()).unwrap();
 
         let target = Target {

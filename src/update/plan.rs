@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::base::{Base, BaseEntry, is_svcgen_file};
 use super::merge::{Labels, TextMerge, merge_text};
-use super::policy::{Policies, Policy, RenderedRename};
+use crate::apply::Change;
 use crate::error::Result;
 use crate::render::is_binary;
+use crate::service::base::{Base, BaseEntry, is_svcgen_file};
+use crate::service::files::FileView;
+use crate::service::policy::{Policies, Policy, RenderedRename};
 use crate::tree::{FileEntry, RelPath, Tree};
-use crate::workdir::FileView;
 
 /// Suffix of the file that holds the blueprint's version of a binary file both sides changed.
 pub const THEIRS_SUFFIX: &str = ".svcgen-new";
@@ -94,28 +95,6 @@ pub struct FilePlan {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
-}
-
-/// A change to one file of the service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    Write {
-        path: RelPath,
-        before: Option<FileEntry>,
-        after: FileEntry,
-    },
-    Delete {
-        path: RelPath,
-        before: FileEntry,
-    },
-}
-
-impl Change {
-    pub fn path(&self) -> &RelPath {
-        match self {
-            Change::Write { path, .. } | Change::Delete { path, .. } => path,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default)]

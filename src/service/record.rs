@@ -13,7 +13,6 @@ use crate::answers::{Answers, Value};
 use crate::blueprint::Blueprint;
 use crate::blueprint::source::BlueprintSource;
 use crate::error::{Error, Result};
-use crate::tree::{FileEntry, Mode, RelPath, Tree};
 
 pub const RECORD_PATH: &str = ".svcgen/record.toml";
 
@@ -86,6 +85,14 @@ impl Record {
         }
     }
 
+    /// The service's name: the `name` answer.
+    pub fn service_name(&self) -> Option<&str> {
+        match self.answers.get(crate::blueprint::manifest::NAME_VARIABLE) {
+            Some(Value::String(name)) => Some(name),
+            _ => None,
+        }
+    }
+
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a record always serialises");
         format!(
@@ -114,17 +121,6 @@ impl Record {
         let path = repo.join(RECORD_PATH);
         let text = std::fs::read_to_string(&path).map_err(|err| Error::io(&path, err))?;
         Record::parse(&text, &path)
-    }
-
-    /// Adds the record to a rendered tree, so it is written and committed with everything else.
-    pub fn add_to(&self, tree: &mut Tree) {
-        tree.insert(
-            RelPath::new(RECORD_PATH).expect("constant path is valid"),
-            FileEntry {
-                contents: self.to_toml().into_bytes(),
-                mode: Mode::Regular,
-            },
-        );
     }
 }
 

@@ -1,16 +1,22 @@
-//! Writing a tree to disk, all or nothing.
+//! Writing a new repository, all or nothing.
 //!
 //! A new repository is built in a hidden temporary folder beside the destination and renamed
 //! into place only when every file (and the git commit) is done, so an error at any point, or an
-//! interrupted process, never leaves a half-made service where the user asked for one.
+//! interrupted process, never leaves a half-made service where the user asked for one. Ctrl-C or
+//! SIGTERM removes the folder before svcgen exits; after a `kill -9`, the next `svcgen new` in
+//! the same parent folder removes it (its lock, beside it, is free: see [`super::lock`]).
 
 use std::collections::HashSet;
 use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
+use super::interrupt::{self, Critical};
+use super::lock::{self, FolderLock};
 use crate::error::{Error, Result};
-use crate::tree::{FileEntry, RelPath, Tree};
+use crate::tree::Tree;
+
+const STAGING_PREFIX: &str = ".svcgen-tmp-";
 
 /// Fails unless `dest` is absent or an empty directory. Called before any question is asked, so
 /// nobody answers ten prompts to be told the folder is taken.
@@ -43,34 +49,92 @@ pub fn create_dir_atomically(
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
+    let _critical = Critical::enter()?;
     let created_parent = create_missing_dirs(&parent)?;
 
     let result = (|| {
         let staging = tempfile::Builder::new()
-            .prefix(".svcgen-tmp-")
+            .prefix(STAGING_PREFIX)
             .tempdir_in(&parent)
             .map_err(|err| Error::io(&parent, err))?;
-        write_tree(tree, staging.path())?;
-        finish(staging.path())?;
-        set_dir_mode(staging.path())?;
-        // Renaming over an empty directory is allowed on Unix; elsewhere remove it first.
-        let staged = staging.keep();
-        let renamed = fs::rename(&staged, dest).or_else(|_| {
-            fs::remove_dir(dest).ok();
+        // Beside the folder, not in it: what is staged is committed and renamed as it is.
+        let lock_path = lock::beside(staging.path());
+        let lock = FolderLock::take(&lock_path).map_err(|err| Error::io(&lock_path, err))?;
+        let placed = (|| {
+            write_tree(tree, staging.path())?;
+            interrupt::check()?;
+            finish(staging.path())?;
+            interrupt::check()?;
+            set_dir_mode(staging.path())?;
+            // Renaming over an empty directory is allowed on Unix; elsewhere remove it first.
+            let staged = staging.path().to_owned();
             fs::rename(&staged, dest)
-        });
-        renamed.map_err(|err| {
-            let _ = fs::remove_dir_all(&staged);
-            Error::io(dest, err)
-        })
+                .or_else(|_| {
+                    fs::remove_dir(dest).ok();
+                    fs::rename(&staged, dest)
+                })
+                .map_err(|err| Error::io(dest, err))
+        })();
+        match placed {
+            // The temporary folder is now `dest`: nothing left to remove but the lock.
+            Ok(()) => {
+                let _ = staging.keep();
+            }
+            Err(err) => {
+                drop(staging);
+                drop(lock);
+                let _ = fs::remove_file(&lock_path);
+                return Err(err);
+            }
+        }
+        drop(lock);
+        let _ = fs::remove_file(&lock_path);
+        Ok(())
     })();
 
-    if result.is_err() {
-        if let Some(first_created) = created_parent {
-            let _ = fs::remove_dir_all(first_created);
-        }
+    if result.is_err()
+        && let Some(first_created) = created_parent
+    {
+        let _ = fs::remove_dir_all(first_created);
     }
     result
+}
+
+/// Removes what svcgen runs killed while creating a service in `parent` left there: their
+/// staging folders, whose locks are free. Returns the folders removed.
+pub fn remove_abandoned_staging(parent: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(parent) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io(parent, err)),
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| Error::io(parent, err))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with(STAGING_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            let lock_path = lock::beside(&path);
+            if lock::is_abandoned(&path, &lock_path).map_err(|err| Error::io(&path, err))? {
+                fs::remove_dir_all(&path).map_err(|err| Error::io(&path, err))?;
+                let _ = fs::remove_file(&lock_path);
+                removed.push(path);
+            }
+        } else if let Some(folder) = name.strip_suffix(lock::SIBLING_SUFFIX) {
+            // A lock whose folder is gone: taking it proves its svcgen is gone too.
+            let lone = !parent.join(folder).exists()
+                && fs::File::open(&path).is_ok_and(|file| file.try_lock().is_ok());
+            if lone {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// Writes every file of `tree` under `root`, which holds none of them yet, creating folders as
@@ -95,6 +159,7 @@ pub fn write_tree(tree: &Tree, root: &Path) -> Result<()> {
         let target = root.join(path.to_path_buf());
         write_new_file(&target, &entry.contents, entry.mode.unix())
             .map_err(|err| Error::io(&target, err))?;
+        interrupt::check()?;
     }
     Ok(())
 }
@@ -142,88 +207,6 @@ fn umask() -> Option<u32> {
             .find_map(|line| line.strip_prefix("Umask:"))?;
         u32::from_str_radix(value.trim(), 8).ok()
     })
-}
-
-/// A file to put in place inside an existing repository: the new contents, and what was there
-/// before (`None`: nothing), which is what an interrupted change is rolled back to.
-pub struct Replacement<'a> {
-    pub path: &'a RelPath,
-    pub before: Option<&'a FileEntry>,
-    pub after: &'a FileEntry,
-}
-
-/// Changes files of an existing repository all or nothing: every new version is first written to
-/// a temporary file beside its target, and only when all are written are they renamed into place
-/// (a rename within a folder is atomic). Should a rename fail, the ones already done are undone.
-pub fn replace_files(root: &Path, replacements: &[Replacement<'_>]) -> Result<()> {
-    let mut created_dirs = Vec::new();
-    let mut staged = Vec::with_capacity(replacements.len());
-    let stage_all = (|| {
-        for replacement in replacements {
-            let target = root.join(replacement.path.to_path_buf());
-            let dir = target
-                .parent()
-                .expect("a joined relative path has a parent");
-            if let Some(first) = create_missing_dirs(dir)? {
-                created_dirs.push(first);
-            }
-            staged.push((stage(dir, replacement.after)?, target));
-        }
-        Ok(())
-    })();
-    if let Err(err) = stage_all {
-        drop(staged);
-        remove_dirs(&created_dirs);
-        return Err(err);
-    }
-
-    let mut done = 0;
-    let mut failure = None;
-    for (temp, target) in staged {
-        match temp.persist(&target) {
-            Ok(_) => done += 1,
-            Err(err) => {
-                failure = Some(Error::io(&target, err.error));
-                break;
-            }
-        }
-    }
-    let Some(err) = failure else {
-        return Ok(());
-    };
-    for replacement in replacements[..done].iter().rev() {
-        let target = root.join(replacement.path.to_path_buf());
-        let _ = match replacement.before {
-            Some(before) => stage(target.parent().expect("has a parent"), before)
-                .and_then(|temp| {
-                    temp.persist(&target)
-                        .map_err(|e| Error::io(&target, e.error))
-                })
-                .map(drop),
-            None => fs::remove_file(&target).map_err(|e| Error::io(&target, e)),
-        };
-    }
-    remove_dirs(&created_dirs);
-    Err(err)
-}
-
-fn stage(dir: &Path, entry: &FileEntry) -> Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".svcgen-tmp-")
-        .tempfile_in(dir)
-        .map_err(|err| Error::io(dir, err))?;
-    temp.write_all(&entry.contents)
-        .and_then(|()| temp.flush())
-        .map_err(|err| Error::io(temp.path(), err))?;
-    set_file_mode(temp.path(), entry.mode.unix())?;
-    Ok(temp)
-}
-
-fn remove_dirs(dirs: &[PathBuf]) {
-    for dir in dirs.iter().rev() {
-        let _ = fs::remove_dir_all(dir);
-    }
 }
 
 /// Creates `dir` and its missing ancestors; returns the outermost one created, to undo on error.
@@ -310,92 +293,6 @@ mod tests {
             fs::read_to_string(base.path().join("keep.txt")).unwrap(),
             "mine"
         );
-    }
-
-    #[test]
-    fn replace_files_writes_every_file_with_its_mode() {
-        let root = tempfile::tempdir().unwrap();
-        fs::write(root.path().join("old.txt"), "before").unwrap();
-        let old = RelPath::new("old.txt").unwrap();
-        let new = RelPath::new("deep/new.sh").unwrap();
-        let before = FileEntry {
-            contents: b"before".to_vec(),
-            mode: Mode::Regular,
-        };
-        let after_old = FileEntry {
-            contents: b"after".to_vec(),
-            mode: Mode::Regular,
-        };
-        let after_new = FileEntry {
-            contents: b"#!/bin/sh\n".to_vec(),
-            mode: Mode::Executable,
-        };
-        replace_files(
-            root.path(),
-            &[
-                Replacement {
-                    path: &old,
-                    before: Some(&before),
-                    after: &after_old,
-                },
-                Replacement {
-                    path: &new,
-                    before: None,
-                    after: &after_new,
-                },
-            ],
-        )
-        .unwrap();
-        assert_eq!(fs::read(root.path().join("old.txt")).unwrap(), b"after");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(root.path().join("deep/new.sh"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o755);
-        }
-        let names: Vec<_> = fs::read_dir(root.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 2, "no staging files left: {names:?}");
-    }
-
-    #[test]
-    fn replace_files_changes_nothing_when_a_file_cannot_be_staged() {
-        let root = tempfile::tempdir().unwrap();
-        fs::write(root.path().join("a.txt"), "mine").unwrap();
-        // `blocker` is a file, so nothing can be staged under `blocker/`.
-        fs::write(root.path().join("blocker"), "x").unwrap();
-        let a = RelPath::new("a.txt").unwrap();
-        let bad = RelPath::new("blocker/b.txt").unwrap();
-        let entry = FileEntry {
-            contents: b"theirs".to_vec(),
-            mode: Mode::Regular,
-        };
-        let err = replace_files(
-            root.path(),
-            &[
-                Replacement {
-                    path: &a,
-                    before: None,
-                    after: &entry,
-                },
-                Replacement {
-                    path: &bad,
-                    before: None,
-                    after: &entry,
-                },
-            ],
-        );
-        assert!(err.is_err());
-        assert_eq!(
-            fs::read_to_string(root.path().join("a.txt")).unwrap(),
-            "mine"
-        );
-        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 2);
     }
 
     #[test]

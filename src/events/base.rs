@@ -7,14 +7,15 @@
 
 use std::path::Path;
 
-use super::base::{BASE_PATH, Base, BaseEntry, is_svcgen_file};
-use super::policy::Policies;
+use crate::apply::Change;
 use crate::blueprint::Blueprint;
 use crate::error::Result;
 use crate::events::{EventSpec, EventsPart, plan_add_event};
-use crate::record::Record;
-use crate::tree::{FileEntry, Mode, RelPath, Tree};
-use crate::workdir::{FileView, WorkDir};
+use crate::service::base::{Base, BaseEntry, is_svcgen_file};
+use crate::service::files::{FileView, WorkDir};
+use crate::service::policy::Policies;
+use crate::service::record::Record;
+use crate::tree::{FileEntry, RelPath, Tree};
 
 /// The base as files: stored content where the base has it, the service's own file otherwise
 /// (binary, seed and user files, which are never merged, and files svcgen did not make). Folder
@@ -37,15 +38,15 @@ impl FileView for BaseView {
     }
 }
 
-/// The new `.svcgen/base` once `spec` is added to the service in `dir`: `None` when the service
-/// has no base (nothing to keep in step) or the base would not change.
+/// The service's base once `spec` is added to the service in `dir`: `None` when the service has
+/// no base (nothing to keep in step).
 pub fn base_after_add_event(
     dir: &Path,
     blueprint: &Blueprint,
     part: &EventsPart,
     record: &Record,
     spec: &EventSpec,
-) -> Result<Option<(RelPath, Option<FileEntry>, FileEntry)>> {
+) -> Result<Option<Base>> {
     let Some(mut base) = Base::read(dir)? else {
         return Ok(None);
     };
@@ -54,28 +55,20 @@ pub fn base_after_add_event(
         service: WorkDir::new(dir),
     };
     let plan = plan_add_event(part, record, spec, &view)?;
-    if plan.is_empty() {
-        return Ok(None);
-    }
     let policies = Policies::compile(
         &blueprint.manifest,
         &blueprint.manifest_path(),
         &record.answers,
     )?;
     for change in &plan.changes {
-        if !is_svcgen_file(&change.path) {
-            let policy = policies.of(change.path.as_str());
-            base.insert(change.path.clone(), BaseEntry::new(policy, &change.after));
+        if let Change::Write { path, after, .. } = change
+            && !is_svcgen_file(path)
+        {
+            base.insert(
+                path.clone(),
+                BaseEntry::new(policies.of(path.as_str()), after),
+            );
         }
     }
-    let path = RelPath::new(BASE_PATH).expect("constant path is valid");
-    let before = WorkDir::new(dir).read(&path)?;
-    let after = FileEntry {
-        contents: base.to_text().into_bytes(),
-        mode: before.as_ref().map_or(Mode::Regular, |b| b.mode),
-    };
-    if before.as_ref().map(|b| &b.contents) == Some(&after.contents) {
-        return Ok(None);
-    }
-    Ok(Some((path, before, after)))
+    Ok(Some(base))
 }

@@ -156,30 +156,6 @@ impl Base {
         }))
     }
 
-    /// Adds the base of a freshly generated `tree` to it: what `from_tree(tree, ..).add_to(tree)`
-    /// does, written straight from the tree's bytes instead of from a [`Base`] holding a copy
-    /// of every file (`svcgen new` keeps each file in memory once).
-    pub fn add_generated(tree: &mut Tree, policy_of: impl Fn(&RelPath) -> Policy) {
-        let text = write_text(
-            tree.iter()
-                .filter(|(path, _)| !is_svcgen_file(path) && is_storable(path))
-                .map(|(path, file)| {
-                    let policy = policy_of(path);
-                    Line {
-                        path,
-                        policy,
-                        mode: file.mode,
-                        blob: blob_id(&file.contents),
-                        content: keeps_content(policy, &file.contents)
-                            .then_some(file.contents.as_slice()),
-                    }
-                }),
-        );
-        for (path, entry) in files_holding(text) {
-            tree.insert(path, entry);
-        }
-    }
-
     pub fn parse(text: &[u8], path: &Path) -> Result<Base> {
         let fail = |line: usize, message: String| Error::Record {
             path: path.to_owned(),
@@ -292,13 +268,6 @@ impl Base {
     /// The files that hold the base, as they go into a tree.
     pub fn files(&self) -> [(RelPath, FileEntry); 2] {
         files_holding(self.to_text())
-    }
-
-    /// Adds the base to a rendered tree, so it is written and committed with everything else.
-    pub fn add_to(&self, tree: &mut Tree) {
-        for (path, entry) in self.files() {
-            tree.insert(path, entry);
-        }
     }
 }
 
@@ -464,30 +433,6 @@ mod tests {
         let logo = parsed.get(&RelPath::new("logo.png").unwrap()).unwrap();
         assert!(logo.same_bytes(b"\x89PNG\0\x01"));
         assert!(!logo.same_bytes(b"\x89PNG\0\x02"));
-    }
-
-    #[test]
-    fn the_base_written_straight_from_a_tree_is_the_same_bytes() {
-        let policy = |p: &RelPath| {
-            if p.as_str() == "seed.rs" {
-                Policy::Seed
-            } else {
-                Policy::Managed
-            }
-        };
-        let mut expected = sample();
-        Base::from_tree(&expected, policy).add_to(&mut expected);
-        let mut tree = sample();
-        tree.insert(
-            RelPath::new("odd\nname").unwrap(),
-            entry(b"left out\n", Mode::Regular),
-        );
-        expected.insert(
-            RelPath::new("odd\nname").unwrap(),
-            entry(b"left out\n", Mode::Regular),
-        );
-        Base::add_generated(&mut tree, policy);
-        assert_eq!(tree, expected);
     }
 
     #[test]

@@ -1,0 +1,222 @@
+//! `svcgen update` (and `diff`, which plans the same update and shows it): one service onto a
+//! newer version of its blueprint, keeping its team's edits.
+
+use std::path::Path;
+
+use super::Context;
+use crate::answers::GivenAnswers;
+use crate::apply::{Change, Recovery};
+use crate::error::{Error, Result};
+use crate::resolve::Prompter;
+use crate::service::Service;
+use crate::update::target::{Network, Target, resolve_target};
+use crate::update::{self, RecordedEvents, Update, apply_update, plan_update};
+
+pub struct UpdateOptions<'a> {
+    /// The version asked for (`--to`); `None` is the newest.
+    pub to: Option<&'a str>,
+    /// `--set` answers, over the recorded ones.
+    pub overrides: &'a GivenAnswers,
+    /// Asks for variables new in the target version; `None` takes their defaults.
+    pub prompter: Option<&'a mut dyn Prompter>,
+    /// Plan, write nothing.
+    pub dry_run: bool,
+    pub allow_dirty: bool,
+    /// Commit the update when it leaves no conflicts.
+    pub commit: bool,
+}
+
+/// How an update of one service ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Already on the target: nothing to write.
+    UpToDate,
+    /// `--dry-run`: the plan, not applied; `conflicts` lists the files that would conflict.
+    WouldUpdate { conflicts: Vec<String> },
+    /// Written, no conflicts, not committed.
+    Updated,
+    /// Written and committed.
+    Committed { commit: String },
+    /// Written with conflict markers in these files, for the team to resolve (never committed).
+    Conflicts { files: Vec<String> },
+}
+
+impl Outcome {
+    /// Conflicts the update left (or, for a dry run, would leave).
+    pub fn conflicts(&self) -> &[String] {
+        match self {
+            Outcome::WouldUpdate { conflicts } | Outcome::Conflicts { files: conflicts } => {
+                conflicts
+            }
+            _ => &[],
+        }
+    }
+}
+
+/// One service's update, with its plan.
+#[derive(Debug)]
+pub struct ServiceUpdate {
+    pub update: Update,
+    pub outcome: Outcome,
+    pub recovered: Vec<Recovery>,
+    /// Things to tell the user that are not errors (the plan's own included).
+    pub warnings: Vec<String>,
+}
+
+/// Updates the service in `dir` to the version `options.to` names, or the newest.
+pub fn update_service(
+    dir: &Path,
+    options: UpdateOptions<'_>,
+    context: &Context,
+) -> Result<ServiceUpdate> {
+    let service = Service::open(dir)?;
+    let target = resolve(&service, options.to, context)?;
+    let mut warnings = Vec::new();
+    if target.offline && context.network == Network::Fetch {
+        warnings.push(format!(
+            "could not fetch {}; using the cached copy",
+            service.record.blueprint.source
+        ));
+    }
+    let mut updated = update_to(&service, &target, options)?;
+    warnings.append(&mut updated.warnings);
+    updated.warnings = warnings;
+    Ok(updated)
+}
+
+/// The blueprint version `to` names (or the newest) for `service`.
+pub fn resolve(service: &Service, to: Option<&str>, context: &Context) -> Result<Target> {
+    resolve_target(
+        &service.record.blueprint.source,
+        to,
+        &context.cache_dir,
+        context.network,
+    )
+}
+
+/// Updates `service` to `target` (resolved by the caller: a fleet resolves each blueprint once).
+pub fn update_to(
+    service: &Service,
+    target: &Target,
+    options: UpdateOptions<'_>,
+) -> Result<ServiceUpdate> {
+    check_direction(service, target, options.to)?;
+    if !options.dry_run && !options.allow_dirty {
+        let dirty = service.uncommitted()?;
+        if !dirty.is_empty() {
+            return Err(Error::DirtyTree(dirty));
+        }
+    }
+    let update = plan(service, target, options.overrides, options.prompter)?;
+    let mut warnings = update.warnings.clone();
+    if !update.dropped_answers.is_empty() {
+        warnings.push(format!(
+            "blueprint {} {} has no variable{} {}; dropped from the record",
+            update.blueprint,
+            update.to,
+            if update.dropped_answers.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            update
+                .dropped_answers
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let conflicts: Vec<String> = update
+        .plan
+        .conflicted_files()
+        .map(|f| f.path.clone())
+        .collect();
+    let outcome = if update.is_noop() {
+        Outcome::UpToDate
+    } else if options.dry_run {
+        Outcome::WouldUpdate { conflicts }
+    } else {
+        apply_update(&service.dir, &update)?;
+        if !conflicts.is_empty() {
+            Outcome::Conflicts { files: conflicts }
+        } else if options.commit {
+            Outcome::Committed {
+                commit: commit(&service.dir, &update)?,
+            }
+        } else {
+            Outcome::Updated
+        }
+    };
+    Ok(ServiceUpdate {
+        update,
+        outcome,
+        recovered: service.recovered.clone(),
+        warnings,
+    })
+}
+
+/// The update of `service` to `target`, planned and not applied (`svcgen diff`).
+pub fn plan<'a>(
+    service: &Service,
+    target: &Target,
+    overrides: &'a GivenAnswers,
+    prompter: Option<&'a mut dyn Prompter>,
+) -> Result<Update> {
+    plan_update(
+        &service.dir,
+        &service.record,
+        target,
+        update::UpdateOptions {
+            overrides,
+            prompter,
+            replay: &RecordedEvents,
+        },
+    )
+}
+
+/// Refuses to go to an older version unless it was asked for by name.
+fn check_direction(service: &Service, target: &Target, to: Option<&str>) -> Result<()> {
+    let current = &service.record.blueprint.version;
+    if to.is_none() && target.version() < current {
+        return Err(Error::Usage(format!(
+            "the newest available blueprint {} {} is older than this service's {current}; pass --to {} to go back to it",
+            target.blueprint.manifest.name,
+            target.version(),
+            target.version()
+        )));
+    }
+    Ok(())
+}
+
+/// `Update catalog to blueprint service 1.2.0`: the subject of an update's commit.
+pub fn commit_subject(update: &Update) -> String {
+    format!(
+        "Update {} to blueprint {} {}",
+        update.service, update.blueprint, update.to
+    )
+}
+
+fn commit(dir: &Path, update: &Update) -> Result<String> {
+    // Services of one monorepo share its index, so a fleet commits one service at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut written = Vec::new();
+    let mut deleted = Vec::new();
+    for change in &update.changes {
+        match change {
+            Change::Write { path, .. } => written.push(path.to_string()),
+            Change::Delete { path, .. } => deleted.push(path.to_string()),
+        }
+    }
+    let message = format!(
+        "{}\n\nFrom blueprint {} {} to {} with svcgen {}: {}.",
+        commit_subject(update),
+        update.blueprint,
+        update.from,
+        update.to,
+        env!("CARGO_PKG_VERSION"),
+        update.counts()
+    );
+    crate::update::commit::commit_paths(dir, &written, &deleted, &message)
+}
