@@ -252,12 +252,22 @@ impl<'a> Folder<'a> {
         for (name, (id, mode)) in &self.files {
             let mode = match mode {
                 Mode::Executable => EntryMode::Executable,
-                Mode::Regular => EntryMode::File,
+                // A rendered tree holds no links.
+                Mode::Regular | Mode::Symlink => EntryMode::File,
             };
             entries.push((*name, mode, *id));
         }
         pack.add(Kind::Tree, git_format::tree(&mut entries))
     }
+}
+
+/// The bytes of the blob `id` in the git repository `dir` is in; `None` when there is no
+/// repository or it does not have that blob.
+pub fn read_blob(dir: &Path, id: &str) -> Option<Vec<u8>> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let id = git2::Oid::from_str(id).ok()?;
+    let blob = repo.find_blob(id).ok()?;
+    Some(blob.content().to_vec())
 }
 
 /// Paths under `dir` with uncommitted changes (modified, staged, deleted or untracked, not

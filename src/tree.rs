@@ -11,6 +11,10 @@ use std::fmt;
 pub enum Mode {
     Regular,
     Executable,
+    /// A symbolic link found in a service (its contents are the link's target). Blueprints
+    /// never render one, and svcgen never writes through one: a link where the blueprint has a
+    /// file is reported, not replaced.
+    Symlink,
 }
 
 impl Mode {
@@ -22,17 +26,22 @@ impl Mode {
         }
     }
 
+    /// The permission bits svcgen writes a file with (a link has none of its own).
     pub fn unix(self) -> u32 {
         match self {
             Mode::Regular => 0o644,
             Mode::Executable => 0o755,
+            Mode::Symlink => 0o777,
         }
     }
 }
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:o}", self.unix())
+        match self {
+            Mode::Symlink => f.write_str("link"),
+            _ => write!(f, "{:o}", self.unix()),
+        }
     }
 }
 

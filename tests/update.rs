@@ -568,8 +568,11 @@ fn s18_a_binary_file_both_changed_keeps_yours_and_sets_theirs_beside_it() {
     let svc = Service::new();
     svc.write("assets/logo.bin", b"\x89PNG\0ours");
     svc.commit("Our logo");
-    let out = svc.update(&["--to", "v2.0.0"]);
-    assert_code(&out, 0);
+    let out = svc.update(&["--to", "v2.0.0", "--commit"]);
+    // Nothing can be merged, so which to keep is the team's call: a conflict, not committed.
+    assert_code(&out, 3);
+    assert_contains(&stderr(&out), "(not committed)");
+    assert!(!svc.is_clean(), "the update is left for review");
     assert_eq!(svc.bytes("assets/logo.bin"), b"\x89PNG\0ours");
     assert_eq!(
         svc.bytes("assets/logo.bin.svcgen-new"),
@@ -732,27 +735,31 @@ fn s29_updating_twice_the_second_is_a_no_op() {
 }
 
 #[test]
-fn s30_a_failure_in_the_middle_changes_nothing() {
+fn s30_a_file_of_yours_where_the_blueprint_needs_a_folder_is_a_conflict_not_a_failure() {
     let svc = Service::new();
     svc.edit(
         "README.md",
         "Tests need a database.",
         "Tests need a database and Docker.",
     );
-    // v2 adds tools/check.sh; a file named `tools` makes that impossible, after files that sort
-    // before it (README.md, src/...) were already prepared.
+    // v2 adds tools/check.sh; the team has a file named `tools`.
     svc.write("tools", "our tools list\n");
     svc.commit("Edits");
-    let before = snapshot(&svc.dir);
     let out = svc.update(&["--to", "v2.0.0"]);
-    assert_code(&out, 1);
-    assert_contains(&stderr(&out), "tools");
-    assert_eq!(
-        snapshot(&svc.dir),
-        before,
-        "nothing changed, nothing left behind"
+    assert_code(&out, 3);
+    let err = stderr(&out);
+    assert_contains(&err, "Conflict tools/check.sh");
+    assert_contains(&err, "git mv tools tools.old");
+    assert_eq!(svc.read("tools"), "our tools list\n", "your file is untouched");
+    assert!(
+        svc.read("README.md").contains("and Docker."),
+        "the rest of the update is applied"
     );
-    assert!(svc.is_clean());
+    // Once the file is out of the way, the next update brings the folder.
+    std::fs::rename(svc.dir.join("tools"), svc.dir.join("tools.old")).unwrap();
+    svc.commit("Tools aside");
+    assert_code(&svc.update(&["--to", "v2.0.0"]), 0);
+    assert!(svc.exists("tools/check.sh"));
 }
 
 #[test]
@@ -798,7 +805,8 @@ fn s33_dry_run_shows_the_plan_and_writes_nothing() {
     svc.commit("Argo");
     let before = snapshot(&svc.dir);
     let out = svc.update(&["--to", "v2.0.0", "--dry-run"]);
-    assert_code(&out, 0);
+    // The exit code the update itself would have: 3, conflicts to resolve.
+    assert_code(&out, 3);
     let err = stderr(&out);
     assert_contains(&err, "Conflict README.md");
     assert_contains(&err, "nothing written (--dry-run)");
@@ -1120,10 +1128,11 @@ fn s43_plan_json_lists_every_outcome() {
     svc.remove("docs/guide.md");
     svc.commit("Edits");
     let out = svc.update(&["--to", "v2.0.0", "--dry-run", "--plan", "json"]);
-    assert_code(&out, 0);
+    assert_code(&out, 3);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["applied"], false);
-    assert_eq!(json["conflicts"], 1);
+    // README.md's lines, and the logo both sides changed.
+    assert_eq!(json["conflicts"], 2);
     insta::with_settings!({
         snapshot_path => "../snapshots",
         prepend_module_to_snapshot => false,
@@ -1290,10 +1299,20 @@ fn s46_update_never_goes_back_unless_asked() {
         &stderr(&out),
         "is older than this service's 4.0.0; pass --to 3.0.0",
     );
-    // Going back is possible when asked for by name (answers the old migrations no longer
-    // provide must then be given).
+    // Going back is possible when asked for by name and allowed (answers the old migrations
+    // no longer provide must then be given).
+    let out = svc.update(&["--to", "v3.0.0", "--dry-run", "--set", "service_title=Svc"]);
+    assert_code(&out, 2);
+    assert_contains(&stderr(&out), "pass --allow-downgrade as well");
     assert_code(
-        &svc.update(&["--to", "v3.0.0", "--dry-run", "--set", "service_title=Svc"]),
+        &svc.update(&[
+            "--to",
+            "v3.0.0",
+            "--allow-downgrade",
+            "--dry-run",
+            "--set",
+            "service_title=Svc",
+        ]),
         0,
     );
 }

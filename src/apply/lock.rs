@@ -15,6 +15,8 @@ const LOCK_FILE: &str = ".svcgen-lock";
 /// Suffix of a lock file kept beside its folder.
 pub const SIBLING_SUFFIX: &str = ".lock";
 const YOUNG: Duration = Duration::from_secs(60);
+const RETRIES: usize = 10;
+const RETRY_PAUSE: Duration = Duration::from_millis(20);
 
 /// The lock on a staging folder, held until dropped.
 #[derive(Debug)]
@@ -51,11 +53,22 @@ pub fn beside(folder: &Path) -> PathBuf {
 /// running.
 pub fn is_abandoned(folder: &Path, lock_file: &Path) -> io::Result<bool> {
     match fs::File::open(lock_file) {
-        Ok(file) => match file.try_lock() {
-            Ok(()) => Ok(true),
-            Err(fs::TryLockError::WouldBlock) => Ok(false),
-            Err(fs::TryLockError::Error(err)) => Err(err),
-        },
+        Ok(file) => {
+            // A lock is also held, for a moment, by a child process this or another svcgen
+            // forks before it execs (the lock's file descriptor is copied until then): retry
+            // briefly before calling it held by a live svcgen.
+            for attempt in 0..RETRIES {
+                match file.try_lock() {
+                    Ok(()) => return Ok(true),
+                    Err(fs::TryLockError::WouldBlock) if attempt + 1 < RETRIES => {
+                        std::thread::sleep(RETRY_PAUSE);
+                    }
+                    Err(fs::TryLockError::WouldBlock) => return Ok(false),
+                    Err(fs::TryLockError::Error(err)) => return Err(err),
+                }
+            }
+            Ok(false)
+        }
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             let modified = fs::symlink_metadata(folder)?.modified()?;
             let age = SystemTime::now()

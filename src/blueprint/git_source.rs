@@ -97,20 +97,26 @@ impl Mirror {
             .is_ok()
     }
 
-    /// Tags that name a version (`v1.2.0` or `1.2.0`), highest first.
-    pub fn version_tags(&self) -> Result<Vec<(semver::Version, String)>> {
+    /// Every tag's name.
+    pub fn tag_names(&self) -> Result<Vec<String>> {
         let names = self
             .repo
             .tag_names(None)
             .map_err(|err| Error::git(format!("listing tags of {}", self.url), err))?;
-        let mut tags: Vec<(semver::Version, String)> = names
+        Ok(names
             .iter()
-            .filter_map(|name| {
-                let name = name.ok()??;
-                let version =
-                    semver::Version::parse(name.strip_prefix('v').unwrap_or(name)).ok()?;
-                Some((version, name.to_owned()))
-            })
+            .flatten()
+            .flatten()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Tags that name a version (`v1.2.0`, `1.2.0`, `v2`, `v2.1`), highest first.
+    pub fn version_tags(&self) -> Result<Vec<(semver::Version, String)>> {
+        let mut tags: Vec<(semver::Version, String)> = self
+            .tag_names()?
+            .into_iter()
+            .filter_map(|name| Some((crate::update::target::version_of_tag(&name)?, name)))
             .collect();
         tags.sort_by(|a, b| b.0.cmp(&a.0));
         Ok(tags)

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use svcgen::ops::Context;
-use svcgen::ops::check::{CheckReport, check_service};
+use svcgen::ops::check::{CheckReport, Standing, check_service};
 use svcgen::ops::fleet::{Fleet, default_jobs};
 
 use super::fleet::{self, Format, Row};
@@ -48,7 +48,7 @@ pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
     let context = Context::new(args.offline);
     let result = match &args.all {
         Some(spec) => check_all(&args, spec, &context, ui),
-        None => check_one(&args.service, args.format, &context),
+        None => check_one(&args.service, args.format, &context, ui),
     };
     result.unwrap_or_else(|err| {
         ui.error(&err);
@@ -56,14 +56,19 @@ pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
     })
 }
 
-fn check_one(dir: &Path, format: Format, context: &Context) -> svcgen::Result<u8> {
+fn check_one(dir: &Path, format: Format, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
     let report = check_service(dir, context)?;
+    for note in &report.notes {
+        ui.warn(note);
+    }
     let CheckReport {
         service,
         blueprint,
         current,
         available,
-        behind,
+        standing,
+        changes,
+        ..
     } = &report;
     if format == Format::Json {
         let row = serde_json::json!({
@@ -71,26 +76,38 @@ fn check_one(dir: &Path, format: Format, context: &Context) -> svcgen::Result<u8
             "blueprint": blueprint,
             "current": current.to_string(),
             "available": available.to_string(),
-            "behind": behind,
+            "behind": report.is_behind(),
+            "status": standing,
+            "changes": changes,
+            "notes": report.notes,
         });
         println!(
             "{}",
             serde_json::to_string_pretty(&row).expect("serialises")
         );
-    } else if *behind {
-        println!(
-            "{service}: blueprint {blueprint} {current} (current), {available} (available): behind; run `svcgen update`"
-        );
     } else {
+        let verdict = match standing {
+            Standing::UpToDate => "up to date".to_owned(),
+            Standing::Behind => "behind; run `svcgen update`".to_owned(),
+            Standing::ChangedWithoutVersionBump => format!(
+                "changed without a version bump ({} file{} would change); run `svcgen update`",
+                changes.len(),
+                if changes.len() == 1 { "" } else { "s" }
+            ),
+        };
         println!(
-            "{service}: blueprint {blueprint} {current} (current), {available} (available): up to date"
+            "{service}: blueprint {blueprint} {current} (current), {available} (available): {verdict}"
         );
     }
-    Ok(if *behind { BEHIND } else { UP_TO_DATE })
+    Ok(if report.is_behind() {
+        BEHIND
+    } else {
+        UP_TO_DATE
+    })
 }
 
 fn check_all(args: &CheckArgs, spec: &Path, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
-    let fleet = Fleet::load(spec, None, context)?;
+    let fleet = Fleet::load(spec, Default::default(), context)?;
     let bar = fleet::progress(ui, fleet.services.len(), "Checking");
     let entries = fleet.check(args.jobs.unwrap_or_else(default_jobs), |_| bar.inc(1));
     bar.finish_and_clear();
@@ -98,19 +115,24 @@ fn check_all(args: &CheckArgs, spec: &Path, context: &Context, ui: &Ui) -> svcge
         .iter()
         .map(|entry| {
             Row::of(entry, |report| {
-                let result = if report.behind {
-                    "behind"
-                } else {
-                    "up to date"
+                let result = match report.standing {
+                    Standing::UpToDate => "up to date",
+                    Standing::Behind => "behind",
+                    Standing::ChangedWithoutVersionBump => "changed",
                 };
                 (result.to_owned(), Vec::new(), None)
             })
         })
         .collect();
     fleet::print_rows(&rows, args.format);
+    for entry in &entries {
+        for note in entry.result.iter().flat_map(|r| &r.notes) {
+            ui.warn(format!("{}: {note}", entry.service));
+        }
+    }
     let behind = entries
         .iter()
-        .filter(|e| e.result.as_ref().is_ok_and(|r| r.behind))
+        .filter(|e| e.result.as_ref().is_ok_and(|r| r.is_behind()))
         .count();
     let errors = entries.iter().filter(|e| e.result.is_err()).count();
     ui.status(

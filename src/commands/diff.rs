@@ -26,6 +26,10 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REF|VERSION")]
     pub to: Option<String>,
 
+    /// Without --to: the newest version may be a pre-release, as for `svcgen update --pre`.
+    #[arg(long)]
+    pub pre: bool,
+
     /// Answer a variable new in that version (others take their defaults); repeatable.
     #[arg(long = "set", short = 's', value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -41,7 +45,11 @@ pub fn exec(args: DiffArgs, ui: &Ui) -> svcgen::Result<()> {
         ui.status("Recovered", recovered);
     }
     let overrides = given_answers(None, &args.set)?;
-    let target = resolve(&service, args.to.as_deref(), &Context::new(args.offline))?;
+    let wanted = svcgen::update::target::Wanted {
+        to: args.to.as_deref(),
+        pre: args.pre,
+    };
+    let target = resolve(&service, wanted, &Context::new(args.offline))?;
     let update = plan(&service, &target, &overrides, None)?;
     use std::io::Write;
     let stdout = std::io::stdout();

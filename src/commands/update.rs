@@ -10,6 +10,7 @@ use svcgen::prompt::TerminalPrompter;
 use svcgen::resolve::Prompter;
 use svcgen::update::Update;
 use svcgen::update::plan::Outcome;
+use svcgen::update::target::Wanted;
 
 use super::fleet::{self, Format, Row};
 use crate::ui::Ui;
@@ -43,9 +44,17 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "REF|VERSION")]
     pub to: Option<String>,
 
-    /// Show the plan and write nothing.
+    /// Show the plan and write nothing (exit code 3 when it has conflicts, as the update would).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Without --to: the newest version may be a pre-release (such as 2.0.0-rc.1).
+    #[arg(long)]
+    pub pre: bool,
+
+    /// With --to: allow going to an older version than the service's.
+    #[arg(long, requires = "to")]
+    pub allow_downgrade: bool,
 
     /// How to print the plan: text (status lines on stderr) or json (on stdout).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
@@ -103,7 +112,8 @@ fn update_one(args: &UpdateArgs, ui: &Ui) -> svcgen::Result<u8> {
     let done = update_service(
         &args.service,
         UpdateOptions {
-            to: args.to.as_deref(),
+            wanted: wanted(args),
+            allow_downgrade: args.allow_downgrade,
             overrides: &overrides,
             prompter,
             dry_run: args.dry_run,
@@ -178,10 +188,19 @@ fn report(done: &ServiceUpdate, commit: bool, ui: &Ui) {
     }
 }
 
+/// 3 when conflicts are left (or, with `--dry-run`, would be), else 0.
 fn exit_code(outcome: &UpdateOutcome) -> u8 {
-    match outcome {
-        UpdateOutcome::Conflicts { .. } => CONFLICTS,
-        _ => 0,
+    if outcome.conflicts().is_empty() {
+        0
+    } else {
+        CONFLICTS
+    }
+}
+
+fn wanted(args: &UpdateArgs) -> Wanted<'_> {
+    Wanted {
+        to: args.to.as_deref(),
+        pre: args.pre,
     }
 }
 
@@ -212,14 +231,20 @@ pub fn print_plan(update: &Update, ui: &Ui) {
                 message.push_str(&format!(" ({})", file.outcome.as_str()));
             }
         }
-        if file.conflicts > 0 {
+        if file.conflicts > 0 && file.outcome == Outcome::Conflict && file.theirs_at.is_none() {
             message.push_str(&format!(
                 " ({} conflict{})",
                 file.conflicts,
                 if file.conflicts == 1 { "" } else { "s" }
             ));
         }
-        if let Some(theirs) = &file.theirs_at {
+        if let Some(note) = &file.note
+            && file.outcome == Outcome::Conflict
+            && file.conflicts > 0
+            && file.theirs_at.is_none()
+        {
+            message.push_str(&format!(": {note}"));
+        } else if let Some(theirs) = &file.theirs_at {
             message.push_str(&format!(": yours kept, the blueprint's is {theirs}"));
         } else if let Some(note) = &file.note
             && file.outcome == Outcome::Kept
@@ -244,11 +269,12 @@ pub fn print_plan(update: &Update, ui: &Ui) {
 
 fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
     let overrides = given_answers(None, &args.set)?;
-    let fleet = Fleet::load(spec, args.to.as_deref(), &Context::new(args.offline))?;
+    let fleet = Fleet::load(spec, wanted(args), &Context::new(args.offline))?;
     let bar = fleet::progress(ui, fleet.services.len(), "Updating");
     let entries = fleet.update(
         &FleetUpdate {
-            to: args.to.as_deref(),
+            wanted: wanted(args),
+            allow_downgrade: args.allow_downgrade,
             overrides: &overrides,
             dry_run: args.dry_run,
             allow_dirty: args.allow_dirty,
@@ -305,7 +331,7 @@ fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
     );
     Ok(if errors > 0 {
         1
-    } else if conflicted > 0 && !args.dry_run {
+    } else if conflicted > 0 {
         CONFLICTS
     } else {
         0

@@ -36,6 +36,18 @@ impl FileView for BaseView {
     fn list_files(&self, dir: &str) -> Result<Vec<String>> {
         self.service.list_files(dir)
     }
+
+    fn is_dir(&self, path: &RelPath) -> Result<bool> {
+        self.service.is_dir(path)
+    }
+
+    fn files_under(&self, dir: &RelPath) -> Result<Vec<RelPath>> {
+        self.service.files_under(dir)
+    }
+
+    fn read_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        self.service.read_blob(id)
+    }
 }
 
 /// The service's base once `spec` is added to the service in `dir`: `None` when the service has

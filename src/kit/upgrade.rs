@@ -564,6 +564,7 @@ fn run(
         source,
         commit: None,
         offline: false,
+        unreadable_tags: Vec::new(),
     };
     let update = plan_update(
         workdir.path(),

@@ -13,7 +13,7 @@ use crate::answers::GivenAnswers;
 use crate::error::{Error, Result};
 use crate::service::Service;
 use crate::service::record::RECORD_PATH;
-use crate::update::target::{Target, resolve_target};
+use crate::update::target::{Target, Wanted, resolve_target};
 
 /// Every service of a fleet, opened once, and each distinct blueprint source resolved once.
 pub struct Fleet {
@@ -35,7 +35,7 @@ pub struct FleetEntry<T> {
 impl Fleet {
     /// The services `spec` names (see [`find_services`]), with the target `to` (or the newest)
     /// of each blueprint they use.
-    pub fn load(spec: &Path, to: Option<&str>, context: &Context) -> Result<Fleet> {
+    pub fn load(spec: &Path, wanted: Wanted<'_>, context: &Context) -> Result<Fleet> {
         let dirs = find_services(spec)?;
         if dirs.is_empty() {
             return Err(Error::Usage(format!(
@@ -55,7 +55,7 @@ impl Fleet {
             let Ok(service) = service else { continue };
             let source = &service.record.blueprint.source;
             targets.entry(source.to_string()).or_insert_with(|| {
-                resolve_target(source, to, &context.cache_dir, context.network)
+                resolve_target(source, wanted, &context.cache_dir, context.network)
                     .map(Arc::new)
                     .map_err(Arc::new)
             });
@@ -118,11 +118,7 @@ impl Fleet {
 
     /// `check --all`.
     pub fn check(&self, jobs: usize, done: impl Fn(&Path) + Sync) -> Vec<FleetEntry<CheckReport>> {
-        self.run(
-            jobs,
-            |service, target| Ok(check_against(service, target)),
-            done,
-        )
+        self.run(jobs, check_against, done)
     }
 
     /// `update --all`: each service updated as `update` would, never prompting.
@@ -139,7 +135,8 @@ impl Fleet {
                     service,
                     target,
                     UpdateOptions {
-                        to: settings.to,
+                        wanted: settings.wanted,
+                        allow_downgrade: settings.allow_downgrade,
                         overrides: settings.overrides,
                         prompter: None,
                         dry_run: settings.dry_run,
@@ -155,7 +152,8 @@ impl Fleet {
 
 /// What `update --all` does to each service: [`UpdateOptions`] without a prompter.
 pub struct FleetUpdate<'a> {
-    pub to: Option<&'a str>,
+    pub wanted: Wanted<'a>,
+    pub allow_downgrade: bool,
     pub overrides: &'a GivenAnswers,
     pub dry_run: bool,
     pub allow_dirty: bool,

@@ -9,12 +9,14 @@ use crate::apply::{Change, Recovery};
 use crate::error::{Error, Result};
 use crate::resolve::Prompter;
 use crate::service::Service;
-use crate::update::target::{Network, Target, resolve_target};
+use crate::update::target::{Network, Target, Wanted, resolve_target};
 use crate::update::{self, RecordedEvents, Update, apply_update, plan_update};
 
 pub struct UpdateOptions<'a> {
-    /// The version asked for (`--to`); `None` is the newest.
-    pub to: Option<&'a str>,
+    /// The version asked for (`--to`, `--pre`).
+    pub wanted: Wanted<'a>,
+    /// Going to an older version than the service's is refused unless this is set.
+    pub allow_downgrade: bool,
     /// `--set` answers, over the recorded ones.
     pub overrides: &'a GivenAnswers,
     /// Asks for variables new in the target version; `None` takes their defaults.
@@ -70,7 +72,7 @@ pub fn update_service(
     context: &Context,
 ) -> Result<ServiceUpdate> {
     let service = Service::open(dir)?;
-    let target = resolve(&service, options.to, context)?;
+    let target = resolve(&service, options.wanted, context)?;
     let mut warnings = Vec::new();
     if target.offline && context.network == Network::Fetch {
         warnings.push(format!(
@@ -84,11 +86,11 @@ pub fn update_service(
     Ok(updated)
 }
 
-/// The blueprint version `to` names (or the newest) for `service`.
-pub fn resolve(service: &Service, to: Option<&str>, context: &Context) -> Result<Target> {
+/// The blueprint version `wanted` names (or the newest) for `service`.
+pub fn resolve(service: &Service, wanted: Wanted<'_>, context: &Context) -> Result<Target> {
     resolve_target(
         &service.record.blueprint.source,
-        to,
+        wanted,
         &context.cache_dir,
         context.network,
     )
@@ -100,7 +102,7 @@ pub fn update_to(
     target: &Target,
     options: UpdateOptions<'_>,
 ) -> Result<ServiceUpdate> {
-    check_direction(service, target, options.to)?;
+    check_direction(service, target, options.wanted.to, options.allow_downgrade)?;
     if !options.dry_run && !options.allow_dirty {
         let dirty = service.uncommitted()?;
         if !dirty.is_empty() {
@@ -175,18 +177,27 @@ pub fn plan<'a>(
     )
 }
 
-/// Refuses to go to an older version unless it was asked for by name.
-fn check_direction(service: &Service, target: &Target, to: Option<&str>) -> Result<()> {
+/// Refuses to go to an older version unless it was asked for by name, with `--allow-downgrade`.
+fn check_direction(
+    service: &Service,
+    target: &Target,
+    to: Option<&str>,
+    allow_downgrade: bool,
+) -> Result<()> {
     let current = &service.record.blueprint.version;
-    if to.is_none() && target.version() < current {
-        return Err(Error::Usage(format!(
-            "the newest available blueprint {} {} is older than this service's {current}; pass --to {} to go back to it",
-            target.blueprint.manifest.name,
-            target.version(),
-            target.version()
-        )));
+    let older = target.version();
+    if older >= current || (to.is_some() && allow_downgrade) {
+        return Ok(());
     }
-    Ok(())
+    let name = &target.blueprint.manifest.name;
+    Err(Error::Usage(match to {
+        None => format!(
+            "the newest available blueprint {name} {older} is older than this service's {current}; pass --to {older} --allow-downgrade to go back to it"
+        ),
+        Some(to) => format!(
+            "`--to {to}` is blueprint {name} {older}, older than this service's {current}; pass --allow-downgrade as well to go back to it"
+        ),
+    }))
 }
 
 /// `Update catalog to blueprint service 1.2.0`: the subject of an update's commit.

@@ -222,9 +222,12 @@ pub fn plan_update(
             return Err(Error::Record {
                 path: dir.join(BASE_PATH),
                 message: format!(
-                    "missing, so there is nothing to merge against: this service was made by an svcgen \
-                     without `update`. Record a base first with `svcgen update --to {from}` \
-                     (only possible while blueprint {from} is available), then update"
+                    "missing: it holds what svcgen generated last (blueprint {} {from}), which \
+                     an update merges your files against. If it was deleted, restore it from \
+                     git (`git checkout HEAD -- {BASE_PATH}`; `git log -- {BASE_PATH}` finds \
+                     older copies). Otherwise rebuild it with `svcgen update --to {from}` (it \
+                     renders {from} again, so that version must still be available), then update",
+                    record.blueprint.name
                 ),
             });
         }
@@ -352,6 +355,7 @@ mod tests {
             source: BlueprintSource::Path("bp".into()),
             commit: None,
             offline: false,
+            unreadable_tags: Vec::new(),
         };
         let update = plan_update(
             dir.path(),

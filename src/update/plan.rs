@@ -13,7 +13,7 @@ use crate::render::is_binary;
 use crate::service::base::{Base, BaseEntry, is_svcgen_file};
 use crate::service::files::FileView;
 use crate::service::policy::{Policies, Policy, RenderedRename};
-use crate::tree::{FileEntry, RelPath, Tree};
+use crate::tree::{FileEntry, Mode, RelPath, Tree};
 
 /// Suffix of the file that holds the blueprint's version of a binary file both sides changed.
 pub const THEIRS_SUFFIX: &str = ".svcgen-new";
@@ -114,8 +114,10 @@ impl Plan {
         self.files.iter().map(|f| f.conflicts).sum()
     }
 
+    /// Files left for the team to resolve: conflict markers, a binary file both sides changed,
+    /// a link or a folder where the blueprint has a file.
     pub fn conflicted_files(&self) -> impl Iterator<Item = &FilePlan> {
-        self.files.iter().filter(|f| f.outcome == Outcome::Conflict)
+        self.files.iter().filter(|f| f.conflicts > 0)
     }
 }
 
@@ -175,7 +177,14 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
         .collect();
     for path in renamed {
         let origin = base_at[&path].1.clone();
-        if input.ours.read(&path)?.is_some() || base_at.contains_key(&origin) {
+        let yours_at_new = input.ours.read(&path)?.is_some();
+        let yours_at_old = input.ours.read(&origin)?.is_some();
+        if yours_at_new && !yours_at_old && !base_at.contains_key(&origin) {
+            // You already made the move the blueprint declares: your file at the new path is
+            // merged against the old path's base, as if svcgen had moved it.
+            continue;
+        }
+        if yours_at_new || base_at.contains_key(&origin) {
             let (entry, origin) = base_at.remove(&path).expect("listed above");
             base_at.insert(origin.clone(), (entry, origin));
         } else {
@@ -201,10 +210,15 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
             (None, Some(base)) => base.policy,
             (None, None) => unreachable!("every path is in the base or the new render"),
         };
-        let decision = match policy {
-            Policy::Managed => decide_managed(path, base, ours.as_ref(), their_file, input)?,
-            Policy::Seed => decide_seed(base, ours.as_ref(), their_file),
-            Policy::User => decide_user(base, ours.as_ref(), their_file),
+        let decision = match (&ours, their_file) {
+            (Some(link), Some(theirs)) if link.mode == Mode::Symlink => {
+                decide_link(base, link, theirs, policy)
+            }
+            _ => match policy {
+                Policy::Managed => decide_managed(path, base, ours.as_ref(), their_file, input)?,
+                Policy::Seed => decide_seed(base, ours.as_ref(), their_file),
+                Policy::User => decide_user(base, ours.as_ref(), their_file),
+            },
         };
 
         // Changes on disk.
@@ -289,7 +303,104 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
         });
     }
     plan.changes.sort_by(|a, b| a.path().cmp(b.path()));
+    hold_back_file_folder_clashes(&mut plan, input)?;
     Ok(plan)
+}
+
+/// A write that needs a path to be a file where a folder stays, or a folder where a file stays
+/// (the blueprint turned `config` into `config/app.toml`, or the reverse, and the team changed
+/// what was there): not applied, but reported as a conflict with what to do. Where nothing of
+/// the team's is in the way, the deletions and writes together swap the two in one transaction.
+fn hold_back_file_folder_clashes(plan: &mut Plan, input: &PlanInput<'_>) -> Result<()> {
+    let deleted: BTreeSet<RelPath> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::Delete { .. }))
+        .map(|c| c.path().clone())
+        .collect();
+    let written: BTreeSet<RelPath> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::Write { .. }))
+        .map(|c| c.path().clone())
+        .collect();
+    let mut held = BTreeMap::new();
+    for path in &written {
+        let text = path.as_str();
+        for (end, _) in text.match_indices('/') {
+            let folder = RelPath::new(&text[..end]).expect("a prefix of a valid path");
+            if !deleted.contains(&folder) && input.ours.read(&folder)?.is_some() {
+                held.insert(
+                    path.clone(),
+                    format!(
+                        "the blueprint now has a folder `{folder}` (for this file) where you have a file `{folder}` it no longer makes; move your file aside (`git mv {folder} {folder}.old`), run the update again, then bring your changes across"
+                    ),
+                );
+                break;
+            }
+        }
+        if input.ours.is_dir(path)? {
+            let staying: Vec<RelPath> = input
+                .ours
+                .files_under(path)?
+                .into_iter()
+                .filter(|file| !deleted.contains(file))
+                .collect();
+            if let Some(first) = staying.first() {
+                held.insert(
+                    path.clone(),
+                    format!(
+                        "the blueprint now has a file `{path}` where you have a folder holding files it no longer makes (such as `{first}`); move the folder aside (`git mv {path} {path}.old`), run the update again, then bring your changes across"
+                    ),
+                );
+            }
+        }
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    plan.changes
+        .retain(|change| !held.contains_key(change.path()));
+    for (path, note) in held {
+        // The base stays as it was, so the next update offers the change again.
+        match input.base.get(&path) {
+            Some(entry) => plan.base.insert(path.clone(), entry.clone()),
+            None => {
+                plan.base.remove(&path);
+            }
+        }
+        if let Some(file) = plan.files.iter_mut().find(|f| f.path == path.as_str()) {
+            file.outcome = Outcome::Conflict;
+            file.conflicts = 1;
+            file.note = Some(note);
+        }
+    }
+    Ok(())
+}
+
+/// A symbolic link where the blueprint has a file (the team linked it to a file of theirs, or
+/// it lies in a linked folder). svcgen never writes through a link: when the blueprint changed
+/// the file, its version goes beside the link and the link is a conflict to resolve by hand.
+fn decide_link(
+    base: Option<&BaseEntry>,
+    link: &FileEntry,
+    theirs: &FileEntry,
+    policy: Policy,
+) -> Decision {
+    let new_base = Some(BaseEntry::new(policy, theirs));
+    let blueprint_changed = base.is_none_or(|base| !base.same_bytes(&theirs.contents));
+    if policy != Policy::Managed || !blueprint_changed {
+        return Decision::new(Outcome::Unchanged, Some(link.clone()), new_base);
+    }
+    let target = String::from_utf8_lossy(&link.contents).into_owned();
+    let mut decision = Decision::new(Outcome::Conflict, Some(link.clone()), new_base).note(
+        format!(
+            "a symbolic link (to `{target}`) where the blueprint has a file: left as it is; apply the blueprint's change to what it links to by hand"
+        ),
+    );
+    decision.side = Some(theirs.clone());
+    decision.conflicts = 1;
+    decision
 }
 
 fn decide_managed(
@@ -350,7 +461,16 @@ fn decide_managed(
             } else if !you_changed {
                 Decision::new(Outcome::Updated, Some(with_mode(theirs)), new_base(theirs))
             } else {
-                let base_text = base.content.as_deref().unwrap_or_default();
+                // A base kept by id only (a file that was `seed` or `user`, or large) is still
+                // in the service's history.
+                let from_history;
+                let base_text = match &base.content {
+                    Some(content) => content.as_slice(),
+                    None => {
+                        from_history = input.ours.read_blob(&base.blob)?.unwrap_or_default();
+                        from_history.as_slice()
+                    }
+                };
                 let mut decision = combine(path, base_text, ours, theirs, input)?;
                 if let Some(result) = &mut decision.result {
                     result.mode = mode;
@@ -375,6 +495,9 @@ fn combine(
             "binary file changed by you and by the blueprint: yours is kept, the blueprint's is beside it",
         );
         decision.side = Some(theirs.clone());
+        // Nothing can be merged: which version to keep is the team's call, so it is a conflict
+        // (exit code 3, never committed by --commit).
+        decision.conflicts = 1;
         return Ok(decision);
     }
     let merged = merge_text(

@@ -18,6 +18,18 @@ pub struct Target {
     pub commit: Option<String>,
     /// True when a git source could not be fetched and its cached copy was used.
     pub offline: bool,
+    /// Tags of a git source that look like versions but are not (`v2.0.0.1`, `2.x`), which
+    /// svcgen cannot order and so never updates to: worth telling the user about.
+    pub unreadable_tags: Vec<String>,
+}
+
+/// Which version of a blueprint a command asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// A tag, branch or commit, or a version (`--to`); `None` is the newest.
+    pub to: Option<&'a str>,
+    /// Whether the newest may be a pre-release such as `2.0.0-rc.1` (`--pre`).
+    pub pre: bool,
 }
 
 impl Target {
@@ -40,10 +52,11 @@ pub enum Network {
 /// version tag. Built-in and directory blueprints have exactly one version, the one there.
 pub fn resolve_target(
     source: &BlueprintSource,
-    to: Option<&str>,
+    wanted: Wanted<'_>,
     cache_dir: &Path,
     network: Network,
 ) -> Result<Target> {
+    let to = wanted.to;
     match source {
         BlueprintSource::Builtin(_) | BlueprintSource::Path(_) => {
             let loaded = source.load(cache_dir)?;
@@ -68,6 +81,7 @@ pub fn resolve_target(
                 source: source.for_record(),
                 commit: None,
                 offline: false,
+                unreadable_tags: Vec::new(),
             })
         }
         BlueprintSource::Git { url, reference } => {
@@ -83,7 +97,7 @@ pub fn resolve_target(
                         mirror
                             .version_tags()?
                             .into_iter()
-                            .next()
+                            .find(|(version, _)| wanted.pre || version.pre.is_empty())
                             .map_or_else(|| pinned.clone(), |(_, tag)| tag),
                     ),
                 },
@@ -94,11 +108,17 @@ pub fn resolve_target(
                 reference: chosen,
             };
             let blueprint = Blueprint::from_files(source.to_string(), mirror.read(commit)?)?;
+            let unreadable_tags = mirror
+                .tag_names()?
+                .into_iter()
+                .filter(|tag| looks_like_a_version(tag) && version_of_tag(tag).is_none())
+                .collect();
             Ok(Target {
                 blueprint,
                 source,
                 commit: Some(commit.to_string()),
                 offline: mirror.offline,
+                unreadable_tags,
             })
         }
     }
@@ -117,5 +137,60 @@ fn tag_for_version(mirror: &Mirror, wanted: &str) -> Result<Option<String>> {
 }
 
 fn parse_version(text: &str) -> Option<semver::Version> {
-    semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
+    version_of_tag(text)
+}
+
+/// The version a tag names: `v1.2.0` or `1.2.0` (semver, pre-releases included), or the short
+/// forms people tag with, `v2` and `v2.1` (2.0.0 and 2.1.0).
+pub fn version_of_tag(tag: &str) -> Option<semver::Version> {
+    let text = tag.strip_prefix('v').unwrap_or(tag);
+    if let Ok(version) = semver::Version::parse(text) {
+        return Some(version);
+    }
+    let parts: Vec<&str> = text.split('.').collect();
+    let number = |part: &str| -> Option<u64> {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    match parts[..] {
+        [major] => Some(semver::Version::new(number(major)?, 0, 0)),
+        [major, minor] => Some(semver::Version::new(number(major)?, number(minor)?, 0)),
+        _ => None,
+    }
+}
+
+/// A `v` and a digit, or a digit: meant as a version, readable or not.
+fn looks_like_a_version(tag: &str) -> bool {
+    let text = tag.strip_prefix('v').unwrap_or(tag);
+    text.starts_with(|c: char| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_name_versions_in_their_long_and_short_forms() {
+        let v = |text: &str| semver::Version::parse(text).unwrap();
+        assert_eq!(version_of_tag("v1.2.3"), Some(v("1.2.3")));
+        assert_eq!(version_of_tag("1.2.3"), Some(v("1.2.3")));
+        assert_eq!(version_of_tag("v2.0.0-rc.1"), Some(v("2.0.0-rc.1")));
+        assert_eq!(version_of_tag("v2"), Some(v("2.0.0")));
+        assert_eq!(version_of_tag("v3.1"), Some(v("3.1.0")));
+        for not_a_version in [
+            "latest",
+            "v",
+            "v2.x",
+            "v1.2.3.4",
+            "release-1",
+            "v-2",
+            "v02a",
+        ] {
+            assert_eq!(version_of_tag(not_a_version), None, "{not_a_version}");
+        }
+        assert!(looks_like_a_version("v1.2.3.4"));
+        assert!(looks_like_a_version("2024-01"));
+        assert!(!looks_like_a_version("latest"));
+    }
 }
