@@ -750,7 +750,11 @@ fn s30_a_file_of_yours_where_the_blueprint_needs_a_folder_is_a_conflict_not_a_fa
     let err = stderr(&out);
     assert_contains(&err, "Conflict tools/check.sh");
     assert_contains(&err, "git mv tools tools.old");
-    assert_eq!(svc.read("tools"), "our tools list\n", "your file is untouched");
+    assert_eq!(
+        svc.read("tools"),
+        "our tools list\n",
+        "your file is untouched"
+    );
     assert!(
         svc.read("README.md").contains("and Docker."),
         "the rest of the update is applied"

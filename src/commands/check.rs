@@ -58,6 +58,9 @@ pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
 
 fn check_one(dir: &Path, format: Format, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
     let report = check_service(dir, context)?;
+    for recovered in &report.recovered {
+        ui.status("Recovered", recovered);
+    }
     for note in &report.notes {
         ui.warn(note);
     }

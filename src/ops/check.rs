@@ -38,6 +38,8 @@ pub struct CheckReport {
     pub changes: Vec<String>,
     /// Things to tell the user that are not the verdict (tags svcgen cannot read, say).
     pub notes: Vec<String>,
+    /// What an interrupted svcgen had left in the service, finished or undone on opening it.
+    pub recovered: Vec<crate::apply::Recovery>,
 }
 
 impl CheckReport {
@@ -90,5 +92,6 @@ pub fn check_against(service: &Service, target: &Target) -> Result<CheckReport> 
         standing,
         changes,
         notes,
+        recovered: service.recovered.clone(),
     })
 }
