@@ -161,7 +161,7 @@ fn an_interrupted_update_leaves_the_old_tree_or_the_new_one() {
         for (trial, moment) in moments.iter().enumerate() {
             let dir = tmp.path().join(format!("trial-{name}-{trial}"));
             copy_dir(&service, &dir);
-            let mut child = svcgen(&cache)
+            let child = svcgen(&cache)
                 .args(["update", "--no-input"])
                 .current_dir(&dir)
                 .spawn()
