@@ -36,6 +36,15 @@ pub enum Error {
     #[error("blueprint `{origin}` has no `blueprint.toml`")]
     NotABlueprint { origin: String },
 
+    #[error(
+        "{origin}/{path}: a symbolic link (to `{target}`); svcgen reads a blueprint's files only as files inside it, never through links. Replace the link with the file itself"
+    )]
+    BlueprintLink {
+        origin: String,
+        path: String,
+        target: String,
+    },
+
     #[error("blueprint `{blueprint}` needs svcgen {required} or newer, this is svcgen {running}")]
     SvcgenTooOld {
         blueprint: String,

@@ -20,6 +20,7 @@ pub mod generate;
 pub mod git_format;
 pub mod git_ignore;
 pub mod git_repo;
+pub mod keywords;
 pub mod kit;
 pub mod name;
 pub mod ops;

@@ -54,11 +54,19 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             continue;
         }
         let rendered_path = segments.join("/");
-        let path = RelPath::new(&rendered_path).map_err(|reason| Error::UnsafePath {
-            template: blueprint.display_path(&file.path),
-            path: rendered_path.clone(),
-            reason,
-        })?;
+        let path = RelPath::new(&rendered_path)
+            .and_then(|path| {
+                if path.segments().next() == Some(crate::service::base::SVCGEN_DIR_NAME) {
+                    Err("is inside `.svcgen/`, which holds svcgen's own state (record, base); rename the template")
+                } else {
+                    Ok(path)
+                }
+            })
+            .map_err(|reason| Error::UnsafePath {
+                template: blueprint.display_path(&file.path),
+                path: rendered_path.clone(),
+                reason,
+            })?;
         if let Some(other) = origins.insert(path.clone(), &file.path) {
             return Err(Error::Template {
                 location: Location {

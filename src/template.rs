@@ -1,8 +1,9 @@
 //! The Tera environment blueprints are rendered in: filters, expressions, and error messages that
 //! point at a line.
 //!
-//! Tera is built without its optional built-ins, which drops `now()` and `get_random()`: a
-//! template must not be able to make rendering depend on the clock or on chance.
+//! A template must not be able to make rendering depend on the machine, the clock or chance:
+//! Tera's `get_env`, `now` and `get_random` are replaced by functions that fail saying why.
+//! `toml_string`, `yaml_string` and `rust_string` quote an answer as a literal of each language.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -132,6 +133,37 @@ fn find_tag_line(source: &str, name: &str) -> Option<usize> {
 
 type Filter = fn(&str) -> String;
 
+/// Tera's functions that read the environment, the clock or chance.
+pub const IMPURE_FUNCTIONS: [&str; 3] = ["get_env", "now", "get_random"];
+
+const STRING_FILTERS: [(&str, Filter); 3] = [
+    ("toml_string", |s| {
+        toml::Value::String(s.to_owned()).to_string()
+    }),
+    ("yaml_string", yaml_double_quoted),
+    ("rust_string", |s| format!("{s:?}")),
+];
+
+/// A YAML double-quoted scalar: JSON's escapes, and every control character (DEL included,
+/// which JSON leaves as it is and YAML does not allow) as `\uXXXX`.
+fn yaml_double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 const CASE_FILTERS: [(&str, Filter); 6] = [
     ("snake_case", |s| s.to_snake_case()),
     ("kebab_case", |s| s.to_kebab_case()),
@@ -154,6 +186,32 @@ fn register_filters(tera: &mut Tera) {
             move |value: &tera::Value, _: &HashMap<String, tera::Value>| {
                 let text = tera::try_get_value!(name, "value", String, value);
                 Ok(tera::Value::String(convert(&text)))
+            },
+        );
+    }
+    // Quoted string literals of the languages blueprints write, escaped as each needs: an
+    // answer with a quote, a backslash or (for a multiline variable) a line break stays one
+    // valid value.
+    for (name, quote) in STRING_FILTERS {
+        tera.register_filter(
+            name,
+            move |value: &tera::Value, _: &HashMap<String, tera::Value>| {
+                let text = tera::try_get_value!(name, "value", String, value);
+                Ok(tera::Value::String(quote(&text)))
+            },
+        );
+    }
+    // Functions that read outside the blueprint and its answers (the environment, the clock,
+    // chance) would make a render depend on where and when it ran, and put a token or a path
+    // of the machine into a service; the same answers must give the same bytes, which
+    // `update`'s merge base relies on. Registered over Tera's own, they fail with a reason.
+    for function in IMPURE_FUNCTIONS {
+        tera.register_function(
+            function,
+            move |_: &HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
+                Err(tera::Error::msg(format!(
+                    "Function `{function}` is not available in blueprints: a render depends only on the blueprint and the answers; ask for the value with a variable instead"
+                )))
             },
         );
     }
@@ -209,6 +267,41 @@ mod tests {
             }
         }
         assert!(!is_case_filter("replace"));
+    }
+
+    #[test]
+    fn string_filters_give_valid_literals() {
+        let awkward = "say \"hi\" \\ o'k\nline two\t\u{7f}";
+        let c = ctx(&[("d", Value::String(awkward.into()))]);
+        let toml_text = render_str("d = {{ d | toml_string }}\n", &c).unwrap();
+        let parsed: toml::Table = toml::from_str(&toml_text).unwrap();
+        assert_eq!(parsed["d"].as_str(), Some(awkward));
+        let yaml = render_str("{{ d | yaml_string }}", &c).unwrap();
+        let from_yaml: String = serde_json::from_str(&yaml.replace("\\u007F", "\\u007f")).unwrap();
+        assert_eq!(
+            from_yaml, awkward,
+            "the YAML form is also valid JSON here: {yaml}"
+        );
+        assert!(!yaml.contains('\u{7f}'), "DEL is escaped: {yaml}");
+        assert_eq!(
+            render_str("{{ d | rust_string }}", &c).unwrap(),
+            format!("{awkward:?}")
+        );
+    }
+
+    #[test]
+    fn templates_cannot_read_the_environment_the_clock_or_chance() {
+        for call in [
+            "get_env(name=\"HOME\")",
+            "now()",
+            "get_random(start=0, end=9)",
+        ] {
+            let err = render_str(&format!("x = {{{{ {call} }}}}"), &ctx(&[])).unwrap_err();
+            assert!(
+                err.message.contains("not available in blueprints"),
+                "{call}: {err:?}"
+            );
+        }
     }
 
     #[test]

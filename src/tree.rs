@@ -65,6 +65,12 @@ impl RelPath {
         if raw.contains('\0') {
             return Err("contains a NUL byte");
         }
+        // A line break or other control character in a file name breaks every line-based
+        // format it is written into (git's output, `.svcgen/base`, scripts), and no blueprint
+        // means one.
+        if raw.chars().any(char::is_control) {
+            return Err("contains a control character (such as a line break)");
+        }
         for segment in raw.split('/') {
             match segment {
                 "" => return Err("has an empty path segment"),

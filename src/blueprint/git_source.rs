@@ -123,8 +123,16 @@ impl Mirror {
     }
 
     pub fn read(&self, commit: Oid) -> Result<Vec<SourceFile>> {
-        read_commit(&self.repo, commit)
-            .map_err(|err| Error::git(format!("reading blueprint {} at {commit}", self.url), err))
+        read_commit(&self.repo, commit).map_err(|err| match err {
+            ReadError::Git(err) => {
+                Error::git(format!("reading blueprint {} at {commit}", self.url), err)
+            }
+            ReadError::Link { path, target } => Error::BlueprintLink {
+                origin: format!("{}#{commit}", self.url),
+                path,
+                target,
+            },
+        })
     }
 }
 
@@ -154,6 +162,17 @@ fn fetch_into(repo: &Repository, mirror: &Path, url: &str) -> Result<()> {
             format!("fetching blueprint {url}"),
             git2::Error::from_str(String::from_utf8_lossy(&output.stderr).trim()),
         ))
+    }
+}
+
+enum ReadError {
+    Git(git2::Error),
+    Link { path: String, target: String },
+}
+
+impl From<git2::Error> for ReadError {
+    fn from(err: git2::Error) -> Self {
+        ReadError::Git(err)
     }
 }
 
@@ -196,10 +215,10 @@ fn resolve(repo: &Repository, reference: Option<&str>) -> std::result::Result<Oi
     ))
 }
 
-fn read_commit(
-    repo: &Repository,
-    commit: Oid,
-) -> std::result::Result<Vec<SourceFile>, git2::Error> {
+/// The blueprint's files at `commit`. A symbolic link in it is refused, as in a blueprint folder
+/// (see [`super::source::read_dir`]): git stores a link as its target, which svcgen would
+/// otherwise have to follow or copy as a link into the service.
+fn read_commit(repo: &Repository, commit: Oid) -> std::result::Result<Vec<SourceFile>, ReadError> {
     let tree = repo.find_commit(commit)?.tree()?;
     let mut entries = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
@@ -214,11 +233,14 @@ fn read_commit(
     })?;
     let mut files = Vec::with_capacity(entries.len());
     for (path, id, filemode) in entries {
-        // 0o120000 is a symlink: a blueprint is copied as content, links are not followed.
-        if filemode == 0o120000 {
-            continue;
-        }
         let blob = repo.find_blob(id)?;
+        // 0o120000 is a symbolic link; its blob holds the target.
+        if filemode == 0o120000 {
+            return Err(ReadError::Link {
+                path,
+                target: String::from_utf8_lossy(blob.content()).into_owned(),
+            });
+        }
         files.push(SourceFile {
             path,
             contents: blob.content().to_vec().into(),

@@ -97,6 +97,9 @@ pub struct Variable {
     pub max: Option<i64>,
     /// Tera expression; when it is false the variable is not asked and takes its default.
     pub when: Option<String>,
+    /// A string that may hold line breaks and tabs. Other strings are one line, without
+    /// control characters: they go into TOML, YAML, Rust doc comments and commit messages.
+    pub multiline: bool,
 }
 
 /// A default is either a typed literal (`default = 8080`) or a Tera template rendered with the
@@ -111,6 +114,9 @@ pub enum Default {
 pub struct Validation {
     pub regex: Regex,
     pub message: String,
+    /// Values that become identifiers of these languages must not be their keywords
+    /// (`reserved = ["rust"]`).
+    pub reserved_in_rust: bool,
 }
 
 /// Files matching `paths` are only rendered when `when` is true.
@@ -195,6 +201,8 @@ struct RawVariable {
     min: Option<i64>,
     max: Option<i64>,
     when: Option<String>,
+    #[serde(default)]
+    multiline: bool,
 }
 
 #[derive(Deserialize)]
@@ -202,6 +210,8 @@ struct RawVariable {
 struct RawValidation {
     regex: String,
     message: Option<String>,
+    #[serde(default)]
+    reserved: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -516,7 +526,22 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
             let message = v
                 .message
                 .unwrap_or_else(|| format!("must match the pattern `{}`", v.regex));
-            Some(Validation { regex, message })
+            let mut reserved_in_rust = false;
+            for language in &v.reserved {
+                match language.as_str() {
+                    "rust" => reserved_in_rust = true,
+                    other => {
+                        return Err(format!(
+                            "`validate.reserved` of `{name}`: unknown language `{other}` (known: rust)"
+                        ));
+                    }
+                }
+            }
+            Some(Validation {
+                regex,
+                message,
+                reserved_in_rust,
+            })
         }
         None => None,
     };
@@ -532,7 +557,14 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
         min: raw.min,
         max: raw.max,
         when: raw.when,
+        multiline: raw.multiline,
     };
+    if variable.multiline && variable.kind != VarType::String {
+        return Err(format!(
+            "`multiline` only applies to string variables, `{}` is a {}",
+            variable.name, variable.kind
+        ));
+    }
     variable.default = match raw.default {
         None => None,
         Some(toml::Value::String(text)) if text.contains("{{") || text.contains("{%") => {
@@ -564,28 +596,59 @@ impl Variable {
                 }
             }
             Value::String(s) => {
+                let allowed = |c: char| self.multiline && (c == '\n' || c == '\t');
+                if let Some(bad) = s.chars().find(|&c| c.is_control() && !allowed(c)) {
+                    return Err(format!(
+                        "must be one line without control characters (found {}); it is written into TOML, YAML and code comments",
+                        describe_control(bad)
+                    ));
+                }
                 if self.kind == VarType::Choice && !self.choices.contains(s) {
                     return Err(format!(
                         "must be one of {}, got `{s}`",
                         self.choices.join(", ")
                     ));
                 }
-                if let Some(v) = &self.validate
-                    && !v.regex.is_match(s)
-                {
-                    return Err(format!("{} (got `{s}`)", v.message));
+                if let Some(v) = &self.validate {
+                    v.check(s)?;
                 }
             }
             Value::List(items) => {
-                if let Some(v) = &self.validate
-                    && let Some(bad) = items.iter().find(|item| !v.regex.is_match(item))
-                {
-                    return Err(format!("{} (got `{bad}`)", v.message));
+                if let Some(v) = &self.validate {
+                    for item in items {
+                        v.check(item)?;
+                    }
                 }
             }
             Value::Bool(_) => {}
         }
         Ok(())
+    }
+}
+
+impl Validation {
+    fn check(&self, value: &str) -> std::result::Result<(), String> {
+        if !self.regex.is_match(value) {
+            return Err(format!("{} (got `{value}`)", self.message));
+        }
+        if self.reserved_in_rust
+            && let Some(keyword) = crate::keywords::rust_keyword_form(value)
+        {
+            return Err(format!(
+                "`{keyword}` is a Rust keyword and cannot name a module or type in the generated code; choose another word (got `{value}`)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How a control character is named in a message: `a line break`, `U+007F`.
+fn describe_control(c: char) -> String {
+    match c {
+        '\n' => "a line break".to_owned(),
+        '\r' => "a carriage return".to_owned(),
+        '\t' => "a tab".to_owned(),
+        other => format!("U+{:04X}", other as u32),
     }
 }
 

@@ -122,7 +122,10 @@ impl From<String> for BlueprintSource {
     }
 }
 
-/// Reads every file of a blueprint directory. Symlinks are followed; `.git` is skipped.
+/// Reads every file of a blueprint directory; `.git` is skipped. A symbolic link anywhere
+/// inside is refused: a blueprint (often fetched from someone else's repository) must not be
+/// able to make svcgen read a file outside it, such as `~/.ssh/id_ed25519`, into a service and
+/// its first commit. The folder itself may be reached through a link.
 pub fn read_dir(root: &Path) -> Result<Vec<SourceFile>> {
     if !root.is_dir() {
         return Err(Error::io(
@@ -133,9 +136,11 @@ pub fn read_dir(root: &Path) -> Result<Vec<SourceFile>> {
             ),
         ));
     }
+    let origin = root.display().to_string();
     let mut files = Vec::new();
     let walker = walkdir::WalkDir::new(root)
-        .follow_links(true)
+        .follow_links(false)
+        .follow_root_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|entry| entry.file_name() != ".git");
@@ -144,13 +149,23 @@ pub fn read_dir(root: &Path) -> Result<Vec<SourceFile>> {
             let path = err.path().unwrap_or(root).to_owned();
             Error::io(path, err.into())
         })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
         let relative = entry
             .path()
             .strip_prefix(root)
             .expect("walkdir yields paths under its root");
+        if entry.path_is_symlink() && entry.depth() > 0 {
+            let target = std::fs::read_link(entry.path())
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            return Err(Error::BlueprintLink {
+                origin,
+                path: relative.display().to_string(),
+                target,
+            });
+        }
+        if !entry.file_type().is_file() {
+            continue;
+        }
         let Some(path) = relative
             .components()
             .map(|c| c.as_os_str().to_str())

@@ -6,15 +6,6 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::service::record::{EventRecord, EventRole};
 
-/// Words Rust reserves: a field named `type` or `match` would not compile as a struct field.
-const RUST_KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
-    "priv", "try", "typeof", "unsized", "virtual", "yield",
-];
-
 /// One `--field name:type`, checked against the part's type table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldSpec {
@@ -48,7 +39,7 @@ impl FieldSpec {
                 "`{name}` is not a snake_case name (lowercase letters, digits and single `_`, starting with a letter)"
             )));
         }
-        if RUST_KEYWORDS.contains(&name) {
+        if crate::keywords::is_rust_keyword(name) {
             return Err(invalid(format!(
                 "`{name}` is a Rust keyword and cannot name a struct field; try `{name}_value` or another word"
             )));
@@ -179,8 +170,11 @@ pub fn validate_event_name(name: &str) -> Result<()> {
             name.to_upper_camel_case()
         )));
     }
-    if name == "Self" {
-        return Err(invalid("`Self` is a Rust keyword".into()));
+    // The event's module (`mod product_changed;`) is its snake_case name.
+    if let Some(keyword) = crate::keywords::rust_keyword_form(name) {
+        return Err(invalid(format!(
+            "`{keyword}` is a Rust keyword, and the event's module would be named so; add a word, e.g. `{name}Happened`"
+        )));
     }
     Ok(())
 }

@@ -51,6 +51,8 @@ const ATTRIBUTES: &str = "# svcgen's copy of what it generated (see `svcgen upda
 const HEADER: &str = "svcgen-base 1";
 /// Files under this folder are svcgen's own, never part of the base.
 pub const SVCGEN_DIR: &str = ".svcgen/";
+/// That folder's name.
+pub const SVCGEN_DIR_NAME: &str = ".svcgen";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseEntry {
@@ -105,12 +107,10 @@ impl Base {
         self.entries.get(path)
     }
 
-    /// Records `entry` for `path`. A path with a line break cannot be written in this
-    /// line-based file; such a file (which no real blueprint has) is left unmanaged.
+    /// Records `entry` for `path` (a [`RelPath`] holds no line break, so every path can be
+    /// written in this line-based file).
     pub fn insert(&mut self, path: RelPath, entry: BaseEntry) {
-        if is_storable(&path) {
-            self.entries.insert(path, entry);
-        }
+        self.entries.insert(path, entry);
     }
 
     pub fn remove(&mut self, path: &RelPath) -> Option<BaseEntry> {
@@ -159,7 +159,9 @@ impl Base {
     pub fn parse(text: &[u8], path: &Path) -> Result<Base> {
         let fail = |line: usize, message: String| Error::Record {
             path: path.to_owned(),
-            message: format!("line {line}: {message}"),
+            message: format!(
+                "line {line}: {message}. It is svcgen's copy of what it generated: restore it from git (`git checkout HEAD -- {BASE_PATH}`, or an older copy from `git log -- {BASE_PATH}`)"
+            ),
         };
         let text = std::str::from_utf8(text).map_err(|_| fail(1, "not UTF-8".into()))?;
         let mut lines = text
@@ -182,7 +184,7 @@ impl Base {
                     format!("expected `{HEADER}`, found `{other}` (written by a newer svcgen?)"),
                 ));
             }
-            None => return Err(fail(1, "empty".into())),
+            None => return Err(fail(1, "empty (cut short?)".into())),
         }
 
         let mut base = Base::default();
@@ -294,12 +296,6 @@ fn files_holding(text: String) -> [(RelPath, FileEntry); 2] {
 /// Only managed text files are stored with their bytes (see the module documentation).
 fn keeps_content(policy: Policy, contents: &[u8]) -> bool {
     policy == Policy::Managed && !is_binary(contents)
-}
-
-/// A path with a line break cannot be written in this line-based file; such a file (which no
-/// real blueprint has) is left unmanaged.
-fn is_storable(path: &RelPath) -> bool {
-    !path.as_str().contains(['\n', '\r'])
 }
 
 /// One file's entry in `.svcgen/base`, borrowed from a [`Base`] or straight from a tree.
@@ -475,16 +471,9 @@ mod tests {
     }
 
     #[test]
-    fn a_path_with_a_line_break_is_left_out_rather_than_corrupting_the_file() {
-        let mut base = base();
-        let odd = RelPath::new("a\nfile managed 644 x - b").unwrap();
-        base.insert(
-            odd.clone(),
-            BaseEntry::new(Policy::Managed, &entry(b"x\n", Mode::Regular)),
-        );
-        assert!(base.get(&odd).is_none());
-        let parsed = Base::parse(base.to_text().as_bytes(), Path::new("base")).unwrap();
-        assert_eq!(parsed, base);
+    fn a_path_with_a_line_break_can_never_reach_the_base() {
+        // The base is line-based: such a name would forge an entry. It is refused as a path.
+        assert!(RelPath::new("a\nfile managed 644 x - b").is_err());
     }
 
     #[test]

@@ -101,9 +101,21 @@ impl Record {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Record> {
-        let record: Record = toml::from_str(text).map_err(|err| Error::Record {
-            path: path.to_owned(),
-            message: err.message().trim_end().to_owned(),
+        let record: Record = toml::from_str(text).map_err(|err| {
+            let at = err
+                .span()
+                .map(|span| {
+                    let (line, column) = line_and_column(text, span.start);
+                    format!("line {line}, column {column}: ")
+                })
+                .unwrap_or_default();
+            Error::Record {
+                path: path.to_owned(),
+                message: format!(
+                    "{at}{}; fix it, or restore it from git (`git checkout HEAD -- {RECORD_PATH}`)",
+                    err.message().trim_end()
+                ),
+            }
         })?;
         if record.format_version > FORMAT_VERSION {
             return Err(Error::Record {
@@ -122,6 +134,14 @@ impl Record {
         let text = std::fs::read_to_string(&path).map_err(|err| Error::io(&path, err))?;
         Record::parse(&text, &path)
     }
+}
+
+/// The 1-based line and column of byte `offset` in `text`.
+pub(crate) fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -154,6 +174,20 @@ mod tests {
         let text = record.to_toml();
         assert!(text.contains("source = \"builtin:service\""), "{text}");
         assert_eq!(Record::parse(&text, Path::new("r")).unwrap(), record);
+    }
+
+    #[test]
+    fn a_broken_record_names_the_line_and_how_to_restore_it() {
+        let text = sample()
+            .to_toml()
+            .replace("tags = [\"a\"]", "tags = [\"a\"");
+        let err = Record::parse(&text, Path::new(RECORD_PATH)).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("line "), "{message}");
+        assert!(
+            message.contains("git checkout HEAD -- .svcgen/record.toml"),
+            "{message}"
+        );
     }
 
     #[test]
