@@ -130,6 +130,25 @@ pub type Answers = IndexMap<String, Value>;
 #[derive(Debug, Default, Clone)]
 pub struct GivenAnswers {
     values: IndexMap<String, toml::Value>,
+    /// The answers file the values (those not set again with `--set`) came from.
+    file: Option<AnswersFile>,
+}
+
+/// An `--answers` file, kept to say where a bad answer in it is.
+#[derive(Debug, Clone)]
+struct AnswersFile {
+    path: std::path::PathBuf,
+    /// The file's keys not set again on the command line.
+    keys: std::collections::HashSet<String>,
+    /// Where they are, where found.
+    lines: std::collections::HashMap<String, usize>,
+}
+
+/// Where a given answer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GivenBy<'a> {
+    CommandLine,
+    File { path: &'a Path, line: Option<usize> },
 }
 
 impl GivenAnswers {
@@ -140,19 +159,63 @@ impl GivenAnswers {
         let values: IndexMap<String, toml::Value> = if is_json {
             serde_json::from_str(&text).map_err(|err| Error::Record {
                 path: path.to_owned(),
-                message: format!("line {}: {err}", err.line()),
+                message: format!("line {}, column {}: {err}", err.line(), err.column()),
             })?
         } else {
-            toml::from_str(&text).map_err(|err| Error::Record {
-                path: path.to_owned(),
-                message: err.message().trim_end().to_owned(),
+            toml::from_str(&text).map_err(|err| {
+                let at = err
+                    .span()
+                    .map(|span| {
+                        let (line, column) =
+                            crate::service::record::line_and_column(&text, span.start);
+                        format!("line {line}, column {column}: ")
+                    })
+                    .unwrap_or_default();
+                Error::Record {
+                    path: path.to_owned(),
+                    message: format!("{at}{}", err.message().trim_end()),
+                }
             })?
         };
-        Ok(GivenAnswers { values })
+        let lines = if is_json {
+            values
+                .keys()
+                .filter_map(|key| {
+                    let quoted = format!("\"{key}\"");
+                    let line = text.lines().position(|l| l.contains(&quoted))? + 1;
+                    Some((key.clone(), line))
+                })
+                .collect()
+        } else {
+            let located = crate::blueprint::locate::ManifestLines::new(&text);
+            values
+                .keys()
+                .filter_map(|key| Some((key.clone(), located.line(key)?)))
+                .collect()
+        };
+        Ok(GivenAnswers {
+            file: Some(AnswersFile {
+                path: path.to_owned(),
+                keys: values.keys().cloned().collect(),
+                lines,
+            }),
+            values,
+        })
     }
 
     pub fn from_values(values: IndexMap<String, toml::Value>) -> Self {
-        GivenAnswers { values }
+        GivenAnswers { values, file: None }
+    }
+
+    /// Where the answer `name` came from.
+    pub fn given_by(&self, name: &str) -> GivenBy<'_> {
+        match &self.file {
+            Some(file) if file.keys.contains(name) => GivenBy::File {
+                path: &file.path,
+                line: file.lines.get(name).copied(),
+            },
+            _ => GivenBy::CommandLine,
+        }
     }
 
     /// Adds `KEY=VALUE` from the command line; later ones win.
@@ -168,6 +231,10 @@ impl GivenAnswers {
         }
         self.values
             .insert(key.to_owned(), toml::Value::String(value.to_owned()));
+        // Set again on the command line: no longer the file's.
+        if let Some(file) = &mut self.file {
+            file.keys.remove(key);
+        }
         Ok(())
     }
 

@@ -37,6 +37,11 @@ pub enum Error {
     NotABlueprint { origin: String },
 
     #[error(
+        "blueprint `{origin}` has no files under `template/`, so it would generate nothing; put the files to render there"
+    )]
+    NoTemplates { origin: String },
+
+    #[error(
         "{origin}/{path}: a symbolic link (to `{target}`); svcgen reads a blueprint's files only as files inside it, never through links. Replace the link with the file itself"
     )]
     BlueprintLink {

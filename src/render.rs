@@ -12,6 +12,12 @@ use crate::template_parse;
 use crate::tree::{FileEntry, RelPath, Tree};
 
 pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
+    // A blueprint of nothing would make a "service" holding only svcgen's own files.
+    if blueprint.templates.is_empty() {
+        return Err(Error::NoTemplates {
+            origin: blueprint.origin.clone(),
+        });
+    }
     render_with_context(blueprint, &template::context(answers))
 }
 
@@ -27,7 +33,7 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             template::eval_condition(&rule.when, context).map_err(|err| Error::Manifest {
                 location: Location {
                     file: manifest_file.clone(),
-                    line: None,
+                    line: rule.line,
                 },
                 message: format!("[[files.include]] {:?}: {}", rule.patterns, err.message),
             })?;

@@ -5,7 +5,7 @@
 //! taken from the given answers, asked through the [`Prompter`], or set to its default. Defaults
 //! and conditions are Tera expressions over the answers resolved so far.
 
-use crate::answers::{Answers, GivenAnswers, Value};
+use crate::answers::{Answers, GivenAnswers, GivenBy, Value};
 use crate::blueprint::manifest::{Default, Manifest, NAME_VARIABLE, Variable};
 use crate::error::{Error, Location, Result};
 use crate::template;
@@ -29,14 +29,25 @@ pub fn resolve_answers(
         .names()
         .find(|n| *n != NAME_VARIABLE && manifest.variable(n).is_none())
     {
-        return Err(Error::UnknownVariable {
-            variable: unknown.to_owned(),
-            known: manifest
-                .variables
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+        let known = manifest
+            .variables
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // A file's content is not a command-line mistake: it is named, with the line.
+        return Err(match given.given_by(unknown) {
+            GivenBy::CommandLine => Error::UnknownVariable {
+                variable: unknown.to_owned(),
+                known,
+            },
+            GivenBy::File { path, line } => Error::Record {
+                path: path.to_owned(),
+                message: format!(
+                    "{}`{unknown}` is not a variable of this blueprint (it has: {known})",
+                    line.map(|l| format!("line {l}: ")).unwrap_or_default()
+                ),
+            },
         });
     }
 
@@ -49,7 +60,12 @@ pub fn resolve_answers(
         let expression_error = |what: &str, err: template::TemplateError| Error::Manifest {
             location: Location {
                 file: manifest_file.to_owned(),
-                line: None,
+                line: if what == "default" {
+                    variable.lines.default
+                } else {
+                    variable.lines.when
+                }
+                .or(variable.lines.declared),
             },
             message: format!("{what} of `{}`: {}", variable.name, err.message),
         };
@@ -62,7 +78,7 @@ pub fn resolve_answers(
                 let value = Value::parse(&text, variable.kind).map_err(|msg| Error::Manifest {
                     location: Location {
                         file: manifest_file.to_owned(),
-                        line: None,
+                        line: variable.lines.default.or(variable.lines.declared),
                     },
                     message: format!("default of `{}` rendered to `{text}`: {msg}", variable.name),
                 })?;

@@ -97,6 +97,9 @@ pub struct Variable {
     pub max: Option<i64>,
     /// Tera expression; when it is false the variable is not asked and takes its default.
     pub when: Option<String>,
+    /// Where the variable is declared in `blueprint.toml`, and its `default` and `when` keys,
+    /// for messages about them.
+    pub lines: KeyLines,
     /// A string that may hold line breaks and tabs. Other strings are one line, without
     /// control characters: they go into TOML, YAML, Rust doc comments and commit messages.
     pub multiline: bool,
@@ -119,12 +122,22 @@ pub struct Validation {
     pub reserved_in_rust: bool,
 }
 
+/// Lines in `blueprint.toml` of a declaration and of its keys that hold expressions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLines {
+    pub declared: Option<usize>,
+    pub default: Option<usize>,
+    pub when: Option<usize>,
+}
+
 /// Files matching `paths` are only rendered when `when` is true.
 #[derive(Debug, Clone)]
 pub struct IncludeRule {
     pub patterns: Vec<String>,
     pub paths: GlobSet,
     pub when: String,
+    /// The line of its `when` in `blueprint.toml`.
+    pub line: Option<usize>,
 }
 
 /// A named set of answers, used by snapshot tests (and by `svcgen blueprint test`).
@@ -271,20 +284,30 @@ impl Manifest {
             message,
         };
         let mut errors = Vec::new();
+        let lines = super::locate::ManifestLines::new(text);
 
         // Migrations may name any declared variable, even one with a problem of its own.
         let declared_names: Vec<String> = raw.variables.keys().cloned().collect();
         let mut variables = Vec::with_capacity(raw.variables.len());
         for (name, raw_var) in raw.variables {
             let header = format!("[variables.{name}]");
+            let key_lines = KeyLines {
+                declared: lines.line(&format!("variables.{name}")),
+                default: lines.line(&format!("variables.{name}.default")),
+                when: lines.line(&format!("variables.{name}.when")),
+            };
             match check_variable(name, raw_var) {
-                Ok(variable) => variables.push(variable),
+                Ok(mut variable) => {
+                    variable.lines = key_lines;
+                    variables.push(variable);
+                }
                 Err(msg) => errors.push(fail(&header, msg)),
             }
         }
 
         let mut include_rules = Vec::with_capacity(raw.files.include.len());
-        for rule in raw.files.include {
+        for (index, rule) in raw.files.include.into_iter().enumerate() {
+            let line = lines.line_or_parent(&format!("files.include.{index}.when"));
             let first = rule.paths.first().cloned().unwrap_or_default();
             if rule.paths.is_empty() {
                 errors.push(fail("[[files.include]]", "`paths` is empty".into()));
@@ -295,6 +318,7 @@ impl Manifest {
                     patterns: rule.paths,
                     paths,
                     when: rule.when,
+                    line,
                 }),
                 Err(msg) => errors.push(fail(&first, msg)),
             }
@@ -557,6 +581,7 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
         min: raw.min,
         max: raw.max,
         when: raw.when,
+        lines: KeyLines::default(),
         multiline: raw.multiline,
     };
     if variable.multiline && variable.kind != VarType::String {

@@ -7,6 +7,7 @@
 
 pub mod builtin;
 pub mod git_source;
+pub mod locate;
 pub mod manifest;
 pub mod source;
 

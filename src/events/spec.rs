@@ -21,29 +21,7 @@ impl FieldSpec {
             spec: spec.to_owned(),
             reason,
         };
-        let (name, kind) = spec
-            .split_once(':')
-            .ok_or_else(|| invalid("expected NAME:TYPE, e.g. `price:cents`".into()))?;
-        let (name, kind) = (name.trim(), kind.trim());
-        if name.is_empty() {
-            return Err(invalid("the field name is empty".into()));
-        }
-        let snake_case = name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && !name.contains("__")
-            && !name.ends_with('_');
-        if !snake_case {
-            return Err(invalid(format!(
-                "`{name}` is not a snake_case name (lowercase letters, digits and single `_`, starting with a letter)"
-            )));
-        }
-        if crate::keywords::is_rust_keyword(name) {
-            return Err(invalid(format!(
-                "`{name}` is a Rust keyword and cannot name a struct field; try `{name}_value` or another word"
-            )));
-        }
+        let (name, kind) = Self::check_syntax(spec).map_err(invalid)?;
         if !types.contains(&kind) {
             return Err(invalid(format!(
                 "unknown type `{kind}` (known: {})",
@@ -54,6 +32,36 @@ impl FieldSpec {
             name: name.to_owned(),
             kind: kind.to_owned(),
         })
+    }
+
+    /// Checks the form of `name:type`, whatever types a blueprint knows: the name and the type
+    /// as written, or why they cannot be.
+    pub fn check_syntax(spec: &str) -> std::result::Result<(&str, &str), String> {
+        let invalid = |reason: String| Err(reason);
+        let Some((name, kind)) = spec.split_once(':') else {
+            return invalid("expected NAME:TYPE, e.g. `price:cents`".into());
+        };
+        let (name, kind) = (name.trim(), kind.trim());
+        if name.is_empty() {
+            return invalid("the field name is empty".into());
+        }
+        let snake_case = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !name.contains("__")
+            && !name.ends_with('_');
+        if !snake_case {
+            return invalid(format!(
+                "`{name}` is not a snake_case name (lowercase letters, digits and single `_`, starting with a letter)"
+            ));
+        }
+        if crate::keywords::is_rust_keyword(name) {
+            return invalid(format!(
+                "`{name}` is a Rust keyword and cannot name a struct field; try `{name}_value` or another word"
+            ));
+        }
+        Ok((name, kind))
     }
 
     /// The `name:type` form the record keeps.
@@ -124,12 +132,24 @@ impl EventSpec {
         }
     }
 
-    /// Rebuilds a spec from the record (for replays), re-checking the fields.
+    /// Rebuilds a spec from the record (for replays), re-checking the fields: a problem is the
+    /// record's, and named so.
     pub fn from_record(record: &EventRecord, types: &[&str]) -> Result<EventSpec> {
         let fields = record
             .fields
             .iter()
-            .map(|spec| FieldSpec::parse(spec, types))
+            .map(|spec| {
+                FieldSpec::parse(spec, types).map_err(|err| match err {
+                    Error::InvalidField { spec, reason } => Error::Record {
+                        path: crate::service::record::RECORD_PATH.into(),
+                        message: format!(
+                            "[[events]] `{}`: field `{spec}`: {reason}; correct it in the record (the blueprint's events part knows the types)",
+                            record.name
+                        ),
+                    },
+                    other => other,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(EventSpec {
             name: record.name.clone(),

@@ -14,7 +14,8 @@
 pub mod check;
 pub mod history;
 pub mod lint;
-pub mod locate;
+// Line numbers in blueprint.toml: the manifest uses them too, so they live with it.
+pub use crate::blueprint::locate;
 pub mod matrix;
 pub mod patch;
 pub mod snapshot;

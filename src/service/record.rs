@@ -106,7 +106,10 @@ impl Record {
                 .span()
                 .map(|span| {
                     let (line, column) = line_and_column(text, span.start);
-                    format!("line {line}, column {column}: ")
+                    let key = key_at_line(text, line)
+                        .map(|key| format!(" (`{key}`)"))
+                        .unwrap_or_default();
+                    format!("line {line}, column {column}{key}: ")
                 })
                 .unwrap_or_default();
             Error::Record {
@@ -117,6 +120,7 @@ impl Record {
                 ),
             }
         })?;
+        record.validate(text, path)?;
         if record.format_version > FORMAT_VERSION {
             return Err(Error::Record {
                 path: path.to_owned(),
@@ -129,11 +133,68 @@ impl Record {
         Ok(record)
     }
 
+    /// Checks what a person may have edited as strictly as the command line checks it: a
+    /// recorded event or service name is used as a file name and an identifier when events are
+    /// replayed.
+    fn validate(&self, text: &str, path: &Path) -> Result<()> {
+        let fail = |needle: &str, message: String| {
+            let line = text
+                .lines()
+                .position(|l| l.contains(needle))
+                .map(|i| format!("line {}: ", i + 1))
+                .unwrap_or_default();
+            Error::Record {
+                path: path.to_owned(),
+                message: format!("{line}{message}"),
+            }
+        };
+        if let Some(name) = self.service_name() {
+            crate::name::validate_service_name(name)
+                .map_err(|err| fail(&format!("\"{name}\""), format!("answer `name`: {err}")))?;
+        }
+        for event in &self.events {
+            crate::events::spec::validate_event_name(&event.name)
+                .map_err(|err| fail(&format!("\"{}\"", event.name), format!("[[events]] {err}")))?;
+            if let Some(from) = &event.from {
+                crate::name::validate_service_name(from).map_err(|err| {
+                    fail(
+                        &format!("\"{from}\""),
+                        format!("[[events]] `{}`: `from`: {err}", event.name),
+                    )
+                })?;
+            }
+            for field in &event.fields {
+                crate::events::spec::FieldSpec::check_syntax(field).map_err(|reason| {
+                    fail(
+                        &format!("\"{field}\""),
+                        format!("[[events]] `{}`: field `{field}`: {reason}", event.name),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn read(repo: &Path) -> Result<Record> {
         let path = repo.join(RECORD_PATH);
         let text = std::fs::read_to_string(&path).map_err(|err| Error::io(&path, err))?;
         Record::parse(&text, &path)
     }
+}
+
+/// `table.key` of the `key = value` line `line` (1-based) of a TOML text.
+fn key_at_line(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let key = lines.get(line - 1)?.split_once('=')?.0.trim();
+    let table = lines[..line - 1]
+        .iter()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix('[')?.strip_suffix(']'))
+        .map(|t| t.trim_matches(['[', ']']).to_owned());
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_owned(),
+    })
 }
 
 /// The 1-based line and column of byte `offset` in `text`.
