@@ -85,8 +85,12 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
         selected.push((file, path));
     }
 
+    // A text without a tag opener renders to itself: it is copied rather than parsed, so a
+    // large data file costs no syntax tree (and no second copy of its bytes in one).
     let verbatim = |file: &TemplateFile| {
-        blueprint.manifest.copy_without_render.is_match(&file.path) || is_binary(&file.contents)
+        blueprint.manifest.copy_without_render.is_match(&file.path)
+            || is_binary(&file.contents)
+            || !has_tag_opener(&file.contents)
     };
     let sources: Vec<(&str, &str)> = selected
         .iter()
@@ -163,6 +167,13 @@ fn template_error(blueprint: &Blueprint, path: &str, err: TemplateError) -> Erro
         },
         message: err.message,
     }
+}
+
+/// Whether `contents` holds `{{`, `{%` or `{#`, where Tera syntax starts.
+fn has_tag_opener(contents: &[u8]) -> bool {
+    contents
+        .windows(2)
+        .any(|pair| pair[0] == b'{' && matches!(pair[1], b'{' | b'%' | b'#'))
 }
 
 /// Binary files are copied, never rendered: anything with a NUL byte or that is not UTF-8 (the
@@ -247,7 +258,7 @@ copy_without_render = ["static/**"]
                 ),
                 (
                     "{% if with_events %}relay{% endif %}/run.sh",
-                    b"#!/bin/sh\n",
+                    b"#!/bin/sh\n# {{ name }}\n",
                     Mode::Executable,
                 ),
                 (
@@ -307,6 +318,15 @@ copy_without_render = ["static/**"]
         assert_eq!(tree.get("bin/start.sh").unwrap().mode, Mode::Executable);
         assert_eq!(tree.get("src/my_svc.rs").unwrap().mode, Mode::Regular);
         assert_eq!(text(&tree, "win.bat"), "echo my-svc\r\nexit\r\n");
+    }
+
+    #[test]
+    fn text_without_tags_is_copied_as_it_is() {
+        let bp = blueprint("", &[("data.csv", b"a,b\n{ not a tag }\n", Mode::Regular)]);
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(text(&tree, "data.csv"), "a,b\n{ not a tag }\n");
+        assert!(!has_tag_opener(b"{ x } %} }}"));
+        assert!(has_tag_opener(b"a {# b"));
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //!   missing, never merged against.
 //! - Only `managed` text files carry content: binary files are never merged (their blob id is
 //!   enough to tell whether either side changed them), and `seed`/`user` files are never
-//!   touched after they are written.
+//!   touched after they are written. Text files over [`LARGEST_STORED`] are kept by id too;
+//!   an update reads their old bytes from git when it has to merge them.
 //!
 //! The layout, after comment lines starting with `#`:
 //!
@@ -293,9 +294,15 @@ fn files_holding(text: String) -> [(RelPath, FileEntry); 2] {
     ]
 }
 
+/// Managed text files up to this size are stored with their bytes. A larger one is stored by
+/// blob id, like a binary file: its bytes are in the service's git history, where an update
+/// finds them to merge against, and a copy would double the base (and the memory of every
+/// command reading it).
+pub const LARGEST_STORED: usize = 1 << 20;
+
 /// Only managed text files are stored with their bytes (see the module documentation).
 fn keeps_content(policy: Policy, contents: &[u8]) -> bool {
-    policy == Policy::Managed && !is_binary(contents)
+    policy == Policy::Managed && contents.len() <= LARGEST_STORED && !is_binary(contents)
 }
 
 /// One file's entry in `.svcgen/base`, borrowed from a [`Base`] or straight from a tree.
