@@ -382,3 +382,48 @@ fn check_and_update_agree_for_a_service_that_follows_a_branch() {
     let out = svc.run(&["check"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
+
+#[test]
+fn a_file_the_team_moved_gets_the_blueprints_change_where_it_now_is() {
+    let releases = [
+        Release {
+            tag: "v1.0.0",
+            version: "1.0.0",
+            manifest_extra: "",
+            files: &[(
+                "notes.txt",
+                "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n",
+            )],
+        },
+        Release {
+            tag: "v2.0.0",
+            version: "2.0.0",
+            manifest_extra: "",
+            files: &[(
+                "notes.txt",
+                "ONE\ntwo\nthree\nfour\nfive\nsix\nseven\neight\n",
+            )],
+        },
+    ];
+    let svc = Service::new(&releases, "v1.0.0");
+    std::fs::create_dir_all(svc.path("docs")).unwrap();
+    std::fs::rename(svc.path("notes.txt"), svc.path("docs/notes.txt")).unwrap();
+    svc.commit("git mv notes.txt docs/notes.txt");
+    svc.write(
+        "docs/notes.txt",
+        "one\ntwo\nthree\nfour\nfive\nsix\nseven\nEIGHT (ours)\n",
+    );
+    svc.commit("Our edit");
+    let out = svc.run(&["update", "--no-input"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("you moved `notes.txt` here"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        svc.read("docs/notes.txt"),
+        "ONE\ntwo\nthree\nfour\nfive\nsix\nseven\nEIGHT (ours)\n"
+    );
+    assert!(!svc.path("notes.txt").exists(), "not brought back");
+}

@@ -238,17 +238,9 @@ pub fn print_plan(update: &Update, ui: &Ui) {
                 if file.conflicts == 1 { "" } else { "s" }
             ));
         }
-        if let Some(note) = &file.note
-            && file.outcome == Outcome::Conflict
-            && file.conflicts > 0
-            && file.theirs_at.is_none()
-        {
-            message.push_str(&format!(": {note}"));
-        } else if let Some(theirs) = &file.theirs_at {
+        if let Some(theirs) = &file.theirs_at {
             message.push_str(&format!(": yours kept, the blueprint's is {theirs}"));
-        } else if let Some(note) = &file.note
-            && file.outcome == Outcome::Kept
-        {
+        } else if let Some(note) = &file.note {
             message.push_str(&format!(": {note}"));
         }
         let verb = if file.renamed_from.is_some() {

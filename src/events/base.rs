@@ -48,6 +48,10 @@ impl FileView for BaseView {
     fn read_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
         self.service.read_blob(id)
     }
+
+    fn moved_to(&self, path: &RelPath) -> Result<Option<RelPath>> {
+        self.service.moved_to(path)
+    }
 }
 
 /// The service's base once `spec` is added to the service in `dir`: `None` when the service has

@@ -28,6 +28,11 @@ pub trait FileView {
     fn read_blob(&self, _id: &str) -> Result<Option<Vec<u8>>> {
         Ok(None)
     }
+    /// Where the team moved `path` to, as git's rename detection sees it in the service's
+    /// history; `None` when it was not moved, or there is no history to tell.
+    fn moved_to(&self, _path: &RelPath) -> Result<Option<RelPath>> {
+        Ok(None)
+    }
 }
 
 impl FileView for Tree {
@@ -137,6 +142,11 @@ impl FileView for WorkDir {
 
     fn read_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
         Ok(crate::git_repo::read_blob(&self.root, id))
+    }
+
+    fn moved_to(&self, path: &RelPath) -> Result<Option<RelPath>> {
+        Ok(crate::git_repo::moved_to(&self.root, path.as_str())
+            .and_then(|moved| RelPath::new(&moved).ok()))
     }
 
     fn files_under(&self, dir: &RelPath) -> Result<Vec<RelPath>> {

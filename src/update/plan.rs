@@ -202,7 +202,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
     for path in paths {
         let origin = moved_from.get(path);
         let ours_path = origin.unwrap_or(path);
-        let ours = input.ours.read(ours_path)?;
+        let mut ours = input.ours.read(ours_path)?;
         let base = base_at.get(path).map(|(entry, _)| entry);
         let their_file = theirs.get(path.as_str());
         let policy = match (their_file, base) {
@@ -210,6 +210,22 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
             (None, Some(base)) => base.policy,
             (None, None) => unreachable!("every path is in the base or the new render"),
         };
+        // The team moved a generated file (`git mv`) that the blueprint still makes where it
+        // was: the blueprint's change is merged into the moved file, where the team keeps it.
+        let mut moved_by_team = None;
+        if ours.is_none()
+            && origin.is_none()
+            && base.is_some()
+            && their_file.is_some()
+            && policy == Policy::Managed
+            && let Some(moved) = input.ours.moved_to(path)?
+            && theirs.get(moved.as_str()).is_none()
+            && !base_at.contains_key(&moved)
+            && let Some(file) = input.ours.read(&moved)?
+        {
+            ours = Some(file);
+            moved_by_team = Some(moved);
+        }
         let decision = match (&ours, their_file) {
             (Some(link), Some(theirs)) if link.mode == Mode::Symlink => {
                 decide_link(base, link, theirs, policy)
@@ -222,6 +238,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
         };
 
         // Changes on disk.
+        let at = moved_by_team.as_ref().unwrap_or(path);
         match origin {
             Some(origin) => {
                 if let Some(before) = &ours {
@@ -241,17 +258,17 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
             None => match (&ours, &decision.result) {
                 (Some(before), Some(after)) if before != after => {
                     plan.changes.push(Change::Write {
-                        path: path.clone(),
+                        path: at.clone(),
                         before: Some(before.clone()),
                         after: after.clone(),
                     });
                 }
                 (Some(before), None) => plan.changes.push(Change::Delete {
-                    path: path.clone(),
+                    path: at.clone(),
                     before: before.clone(),
                 }),
                 (None, Some(after)) => plan.changes.push(Change::Write {
-                    path: path.clone(),
+                    path: at.clone(),
                     before: None,
                     after: after.clone(),
                 }),
@@ -260,7 +277,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
         }
         let theirs_at = match &decision.side {
             Some(side) => {
-                let side_path = RelPath::new(&format!("{path}{THEIRS_SUFFIX}"))
+                let side_path = RelPath::new(&format!("{at}{THEIRS_SUFFIX}"))
                     .expect("a suffix keeps a path valid");
                 plan.changes.push(Change::Write {
                     before: input.ours.read(&side_path)?,
@@ -291,15 +308,26 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
             plan.unchanged += 1;
             continue;
         }
+        let note = match &moved_by_team {
+            Some(_) => Some(format!(
+                "you moved `{path}` here; the blueprint's change to it is {} here",
+                if decision.conflicts > 0 {
+                    "written with conflict markers"
+                } else {
+                    "applied"
+                }
+            )),
+            None => decision.note,
+        };
         plan.files.push(FilePlan {
-            path: path.to_string(),
+            path: at.to_string(),
             renamed_from: renamed_from.map(ToString::to_string),
             outcome,
             policy,
             conflicts: decision.conflicts,
             mode,
             theirs_at,
-            note: decision.note,
+            note,
         });
     }
     plan.changes.sort_by(|a, b| a.path().cmp(b.path()));
