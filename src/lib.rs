@@ -22,6 +22,7 @@ pub mod git_ignore;
 pub mod git_repo;
 pub mod keywords;
 pub mod kit;
+pub mod macro_recursion;
 pub mod name;
 pub mod ops;
 pub mod prompt;

@@ -120,6 +120,27 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
                 },
                 message: template::describe(&err, "").message,
             })?;
+        if let Some(endless) = crate::macro_recursion::find_endless(&tera) {
+            let source = sources
+                .iter()
+                .find(|(path, _)| *path == endless.template)
+                .map_or("", |(_, source)| *source);
+            let opening = format!("macro {}(", endless.name);
+            return Err(Error::Template {
+                location: Location {
+                    file: blueprint.display_path(&endless.template),
+                    line: source
+                        .lines()
+                        .position(|line| line.contains(&opening))
+                        .map(|index| index + 1),
+                },
+                message: format!(
+                    "macro `{}` always calls itself ({}) and would recurse until svcgen runs out of stack; call it again only under an `{{% if %}}` that ends the recursion",
+                    endless.name,
+                    endless.cycle.join(" -> ")
+                ),
+            });
+        }
         Ok(tera)
     })?;
 

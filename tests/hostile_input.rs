@@ -460,3 +460,28 @@ fn an_interrupted_new_leaves_nothing_behind() {
     }
     eprintln!("{interrupted} of 10 signals arrived while svcgen was writing");
 }
+
+#[test]
+fn a_macro_that_calls_itself_forever_is_an_error_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bp = blueprint(
+        tmp.path(),
+        "",
+        &[(
+            "a.txt",
+            "first line\n{% macro spin(n) %}{{ self::spin(n=n) }}{% endmacro spin %}\n{{ self::spin(n=1) }}\n",
+        )],
+    );
+    let out = new(tmp.path(), bp.to_str().unwrap(), &["--dry-run"]);
+    assert_eq!(code(&out), 1, "an error, not an abort: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("template/a.txt:2"), "file and line: {err}");
+    assert!(err.contains("macro `spin` always calls itself"), "{err}");
+    let lint = svcgen(tmp.path())
+        .args(["blueprint", "lint"])
+        .arg(&bp)
+        .output()
+        .unwrap();
+    assert_eq!(code(&lint), 1, "{}", stderr(&lint));
+    assert!(stderr(&lint).contains("macro `spin`"), "{}", stderr(&lint));
+}
