@@ -427,3 +427,71 @@ fn a_file_the_team_moved_gets_the_blueprints_change_where_it_now_is() {
     );
     assert!(!svc.path("notes.txt").exists(), "not brought back");
 }
+
+#[test]
+fn check_fails_on_committed_conflict_markers_and_on_drift_the_record_does_not_allow() {
+    let releases = [
+        Release {
+            tag: "v1.0.0",
+            version: "1.0.0",
+            manifest_extra: "",
+            files: &[("notes.txt", LINES), ("Dockerfile", "FROM scratch\n")],
+        },
+        Release {
+            tag: "v2.0.0",
+            version: "2.0.0",
+            manifest_extra: "",
+            files: &[
+                ("notes.txt", "ONE\ntwo\nthree\nfour\nfive\n"),
+                ("Dockerfile", "FROM scratch\n"),
+            ],
+        },
+    ];
+    let svc = Service::new(&releases, "v1.0.0");
+    svc.write("notes.txt", "uno\ntwo\nthree\nfour\nfive\n");
+    svc.commit("Ours");
+    assert_eq!(code(&svc.run(&["update", "--no-input"])), 3);
+    // The team commits the markers as they are.
+    svc.commit("Update (conflicts left)");
+    let out = svc.run(&["check"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("unresolved: notes.txt still holds the <<<<<<< markers"),
+        "{}",
+        stdout(&out)
+    );
+    svc.write("notes.txt", "ONE (both)\ntwo\nthree\nfour\nfive\n");
+    svc.commit("Resolved");
+    assert_eq!(code(&svc.run(&["check"])), 0);
+
+    std::fs::remove_file(svc.path("Dockerfile")).unwrap();
+    svc.commit("We deploy differently");
+    assert_eq!(
+        code(&svc.run(&["check"])),
+        0,
+        "drift is only checked when asked"
+    );
+    let out = svc.run(&["check", "--drift", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let drift = report["drift"].as_array().unwrap();
+    assert!(
+        drift
+            .iter()
+            .any(|d| d["path"] == "Dockerfile" && d["kind"] == "deleted"),
+        "{report}"
+    );
+    let record = svc.read(".svcgen/record.toml");
+    svc.write(
+        ".svcgen/record.toml",
+        &format!("{record}\n[drift]\nallow = [\"Dockerfile\", \"notes.txt\"]\n"),
+    );
+    svc.commit("Intended");
+    let out = svc.run(&["check", "--drift"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("drift: Dockerfile deleted (intended"),
+        "{}",
+        stdout(&out)
+    );
+}

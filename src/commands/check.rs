@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use svcgen::ops::Context;
-use svcgen::ops::check::{CheckReport, Standing, check_service};
+use svcgen::ops::check::{CheckOptions, CheckReport, DriftKind, Standing, check_service};
 use svcgen::ops::fleet::{Fleet, default_jobs};
 
 use super::fleet::{self, Format, Row};
@@ -42,13 +42,18 @@ pub struct CheckArgs {
     /// With --all: how many services to check at once [default: the number of CPUs].
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Also list the generated files the team deleted or changed, and fail on any the record's
+    /// `[drift] allow` does not call intended.
+    #[arg(long)]
+    pub drift: bool,
 }
 
 pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
     let context = Context::new(args.offline);
     let result = match &args.all {
         Some(spec) => check_all(&args, spec, &context, ui),
-        None => check_one(&args.service, args.format, &context, ui),
+        None => check_one(&args, &context, ui),
     };
     result.unwrap_or_else(|err| {
         ui.error(&err);
@@ -56,8 +61,8 @@ pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
     })
 }
 
-fn check_one(dir: &Path, format: Format, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
-    let report = check_service(dir, context)?;
+fn check_one(args: &CheckArgs, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
+    let report = check_service(&args.service, options(args), context)?;
     for recovered in &report.recovered {
         ui.status("Recovered", recovered);
     }
@@ -73,7 +78,7 @@ fn check_one(dir: &Path, format: Format, context: &Context, ui: &Ui) -> svcgen::
         changes,
         ..
     } = &report;
-    if format == Format::Json {
+    if args.format == Format::Json {
         let row = serde_json::json!({
             "service": service,
             "blueprint": blueprint,
@@ -82,6 +87,8 @@ fn check_one(dir: &Path, format: Format, context: &Context, ui: &Ui) -> svcgen::
             "behind": report.is_behind(),
             "status": standing,
             "changes": changes,
+            "unresolved": report.unresolved,
+            "drift": report.drift,
             "notes": report.notes,
         });
         println!(
@@ -101,29 +108,55 @@ fn check_one(dir: &Path, format: Format, context: &Context, ui: &Ui) -> svcgen::
         println!(
             "{service}: blueprint {blueprint} {current} (current), {available} (available): {verdict}"
         );
+        for path in &report.unresolved {
+            println!(
+                "  unresolved: {path} still holds the <<<<<<< markers of an update; resolve them and commit"
+            );
+        }
+        for drift in &report.drift {
+            let what = match drift.kind {
+                DriftKind::Deleted => "deleted",
+                DriftKind::Changed => "changed",
+            };
+            let intended = if drift.intended {
+                " (intended: [drift] allow)"
+            } else {
+                ""
+            };
+            println!("  drift: {} {what}{intended}", drift.path);
+        }
     }
-    Ok(if report.is_behind() {
-        BEHIND
-    } else {
-        UP_TO_DATE
-    })
+    Ok(if report.fails() { BEHIND } else { UP_TO_DATE })
+}
+
+fn options(args: &CheckArgs) -> CheckOptions {
+    CheckOptions { drift: args.drift }
 }
 
 fn check_all(args: &CheckArgs, spec: &Path, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
     let fleet = Fleet::load(spec, Default::default(), context)?;
     let bar = fleet::progress(ui, fleet.services.len(), "Checking");
-    let entries = fleet.check(args.jobs.unwrap_or_else(default_jobs), |_| bar.inc(1));
+    let entries = fleet.check(
+        options(args),
+        args.jobs.unwrap_or_else(default_jobs),
+        |_| bar.inc(1),
+    );
     bar.finish_and_clear();
     let rows: Vec<Row> = entries
         .iter()
         .map(|entry| {
             Row::of(entry, |report| {
-                let result = match report.standing {
+                let mut result = match report.standing {
                     Standing::UpToDate => "up to date",
                     Standing::Behind => "behind",
                     Standing::ChangedWithoutVersionBump => "changed",
-                };
-                (result.to_owned(), Vec::new(), None)
+                }
+                .to_owned();
+                let drifted = report.drift.iter().filter(|d| !d.intended).count();
+                if drifted > 0 {
+                    result.push_str(&format!(", {drifted} drifted"));
+                }
+                (result, report.unresolved.clone(), None)
             })
         })
         .collect();
@@ -135,13 +168,13 @@ fn check_all(args: &CheckArgs, spec: &Path, context: &Context, ui: &Ui) -> svcge
     }
     let behind = entries
         .iter()
-        .filter(|e| e.result.as_ref().is_ok_and(|r| r.is_behind()))
+        .filter(|e| e.result.as_ref().is_ok_and(|r| r.fails()))
         .count();
     let errors = entries.iter().filter(|e| e.result.is_err()).count();
     ui.status(
         "Checked",
         format!(
-            "{} services: {behind} behind, {} up to date, {errors} failed",
+            "{} services: {behind} behind or with problems, {} up to date, {errors} failed",
             entries.len(),
             entries.len() - behind - errors
         ),

@@ -117,8 +117,17 @@ impl Fleet {
     }
 
     /// `check --all`.
-    pub fn check(&self, jobs: usize, done: impl Fn(&Path) + Sync) -> Vec<FleetEntry<CheckReport>> {
-        self.run(jobs, check_against, done)
+    pub fn check(
+        &self,
+        options: super::check::CheckOptions,
+        jobs: usize,
+        done: impl Fn(&Path) + Sync,
+    ) -> Vec<FleetEntry<CheckReport>> {
+        self.run(
+            jobs,
+            |service, target| check_against(service, target, options),
+            done,
+        )
     }
 
     /// `update --all`: each service updated as `update` would, never prompting.

@@ -30,6 +30,25 @@ pub struct Record {
     /// Every `svcgen add-event` applied to this repository, in order, so `update` can replay them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
+    /// What the team changed on purpose in generated files, for `svcgen check --drift`.
+    #[serde(default, skip_serializing_if = "DriftRules::is_empty")]
+    pub drift: DriftRules,
+}
+
+/// `[drift]`: generated files the team changes or deletes on purpose. `check --drift` lists
+/// them as intended instead of as drift from the blueprint's conventions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftRules {
+    /// Globs over the service's paths (`docs/**`, `Makefile`).
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+impl DriftRules {
+    pub fn is_empty(&self) -> bool {
+        self.allow.is_empty()
+    }
 }
 
 /// One `svcgen add-event` invocation.
@@ -82,6 +101,7 @@ impl Record {
             },
             answers: answers.clone(),
             events: Vec::new(),
+            drift: DriftRules::default(),
         }
     }
 
@@ -226,6 +246,7 @@ mod tests {
             },
             answers,
             events: Vec::new(),
+            drift: DriftRules::default(),
         }
     }
 

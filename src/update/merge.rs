@@ -10,6 +10,25 @@ pub struct Labels {
     pub theirs: String,
 }
 
+/// The label of the team's side in the conflict markers an update writes.
+pub const OURS_LABEL: &str = "yours";
+
+/// Whether `text` still holds conflict markers an update wrote: `<<<<<<< yours` and, later,
+/// `>>>>>>> blueprint ...` (see [`Labels`]).
+pub fn has_update_conflict_markers(text: &[u8]) -> bool {
+    let opening = format!("<<<<<<< {OURS_LABEL}");
+    let mut opened = false;
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line == opening.as_bytes() {
+            opened = true;
+        } else if opened && line.starts_with(b">>>>>>> blueprint ") {
+            return true;
+        }
+    }
+    false
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextMerge {
     Clean(Vec<u8>),
@@ -110,6 +129,26 @@ fn crlf_markers(content: &[u8], labels: &Labels) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markers_an_update_wrote_are_found_and_others_are_not() {
+        let written = b"a\n<<<<<<< yours\nours\n||||||| blueprint s 1.0.0\nbase\n=======\ntheirs\n>>>>>>> blueprint s 2.0.0\nz\n";
+        assert!(has_update_conflict_markers(written));
+        assert!(has_update_conflict_markers(
+            &written
+                .iter()
+                .flat_map(|&b| if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                })
+                .collect::<Vec<_>>()
+        ));
+        assert!(!has_update_conflict_markers(
+            b"<<<<<<< HEAD\nx\n=======\ny\n>>>>>>> main\n"
+        ));
+        assert!(!has_update_conflict_markers(b"resolved\n"));
+    }
 
     fn labels() -> Labels {
         Labels {

@@ -201,6 +201,7 @@ pub fn plan_update(
         },
         answers: answers.clone(),
         events: record.events.clone(),
+        drift: record.drift.clone(),
     };
 
     let rendered = render(blueprint, &answers)?;
@@ -241,7 +242,7 @@ pub fn plan_update(
 
     let labels = Labels {
         base: format!("blueprint {} {from}", manifest.name),
-        ours: "yours".to_owned(),
+        ours: merge::OURS_LABEL.to_owned(),
         theirs: format!("blueprint {} {to}", manifest.name),
     };
     let ours = WorkDir::new(dir);
