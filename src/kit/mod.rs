@@ -19,6 +19,7 @@ pub mod matrix;
 pub mod patch;
 pub mod snapshot;
 pub mod starter;
+mod suggest;
 pub mod suite;
 pub mod upgrade;
 pub mod usage;

@@ -24,9 +24,9 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::history::History;
-use super::lint::suggestion;
 use super::matrix::{DEFAULT_SERVICE_NAME, check_variant_name};
 use super::patch::{self, FileChange, Patch, PatchError};
+use super::suggest::suggestion;
 use crate::answers::GivenAnswers;
 use crate::apply::write_tree;
 use crate::blueprint::manifest::NAME_VARIABLE;
