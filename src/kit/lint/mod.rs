@@ -386,7 +386,7 @@ impl Lint<'_> {
                     for name in usage::free_variables(&ast) {
                         let location = Location {
                             file: shown.clone(),
-                            line: line_of_use(source, &name),
+                            line: usage::line_of_use(source, &name),
                         };
                         self.record_use(&name, location, "template");
                     }
@@ -400,7 +400,7 @@ impl Lint<'_> {
         let rules = &self.blueprint.manifest.include_rules;
         for (index, rule) in rules.iter().enumerate() {
             let location = self.manifest_at(&format!("files.include.{index}.when"));
-            match parse_expression(&rule.when) {
+            match usage::condition_variables(&rule.when) {
                 Err(message) => self.push(
                     Rule::TemplateSyntax,
                     location,
@@ -421,10 +421,10 @@ impl Lint<'_> {
         for (index, variable) in variables.iter().enumerate() {
             let mut expressions = Vec::new();
             if let Some(Default::Template(source)) = &variable.default {
-                expressions.push(("default", parse_template(source)));
+                expressions.push(("default", usage::template_variables(source)));
             }
             if let Some(condition) = &variable.when {
-                expressions.push(("when", parse_expression(condition)));
+                expressions.push(("when", usage::condition_variables(condition)));
             }
             for (key, parsed) in expressions {
                 let location = self.manifest_at(&format!("variables.{}.{key}", variable.name));
@@ -652,33 +652,6 @@ fn has_tags(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
-/// The variables a `default` template reads.
-fn parse_template(source: &str) -> std::result::Result<Vec<String>, String> {
-    usage::parse("default", source)
-        .map(|ast| usage::free_variables(&ast))
-        .map_err(|err| template::describe(&err, source).message)
-}
-
-/// The variables a condition such as `ci == 'github'` reads.
-fn parse_expression(expression: &str) -> std::result::Result<Vec<String>, String> {
-    let source = format!("{{{{ {expression} }}}}");
-    let ast = usage::parse("condition", &source)
-        .map_err(|err| template::describe(&err, &source).message)?;
-    Ok(match ast.as_slice() {
-        [Node::VariableBlock(_, expr)] => usage::expression_variables(expr),
-        _ => usage::free_variables(&ast),
-    })
-}
-
-/// The line of the first tag in `source` that reads `name`.
-fn line_of_use(source: &str, name: &str) -> Option<usize> {
-    let tags = Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}").expect("valid regex");
-    let word = Regex::new(&format!(r"\b{}\b", regex::escape(name))).expect("escaped");
-    tags.find_iter(source)
-        .find_map(|tag| word.find(tag.as_str()).map(|m| tag.start() + m.start()))
-        .map(|offset| source[..offset].matches('\n').count() + 1)
-}
-
 /// The text of every file in a part folder (a top-level folder holding a `part.toml`, such as
 /// `events/`): parts render with more than the answers, so they are not linted as templates,
 /// but a variable they mention is in use.
@@ -873,26 +846,5 @@ fn unsafe_variable(ident: &str, manifest: &Manifest) -> Option<String> {
                 .find(|probe| validation.regex.is_match(probe))
                 .map(|probe| format!("the `validate` regex of `{name}` accepts `{probe}`; {fix}")),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uses_are_found_on_their_line() {
-        let source = "a\n{% raw %}port{% endraw %}\n{{ name }}\nport: {{ port }}\n";
-        assert_eq!(line_of_use(source, "port"), Some(4));
-        assert_eq!(line_of_use(source, "name"), Some(3));
-    }
-
-    #[test]
-    fn expressions_list_their_variables() {
-        assert_eq!(
-            parse_expression("ci == 'github' and not db").unwrap(),
-            ["ci", "db"]
-        );
-        assert!(parse_expression("ci ==").is_err());
     }
 }
