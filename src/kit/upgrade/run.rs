@@ -1,12 +1,11 @@
 //! One upgrade test, run: the old version rendered as `svcgen new --no-git` would, the team's
 //! patches applied, and `svcgen update`'s engine run on it to the working copy.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
 use super::spec::{UpgradeTest, load_patches, split_answers};
-use super::verdicts::{Failure, States, conflicting_hunks, lost_edits, markers};
+use super::verdicts::{States, judge};
 use super::{Summary, UpgradeOutcome, UpgradeResult};
 use crate::answers::GivenAnswers;
 use crate::apply::write_tree;
@@ -176,85 +175,13 @@ fn run(
         &update.record,
         render(current, &update.record.answers)?,
     )?;
-    let renamed: HashMap<&str, &str> = update
-        .plan
-        .files
-        .iter()
-        .filter_map(|f| Some((f.renamed_from.as_deref()?, f.path.as_str())))
-        .collect();
-    let outcome_of = |path: &str| {
-        update
-            .plan
-            .files
-            .iter()
-            .find(|f| f.path == path)
-            .map_or("unchanged", |f| f.outcome.as_str())
-    };
-
-    // Each edited file, under the path it has after the update.
-    let edits: Vec<(&str, &str, &patch::FilePatch)> = patches
-        .iter()
-        .flat_map(|patch| {
-            patch
-                .files
-                .iter()
-                .map(move |file| (patch.file.as_str(), file))
-        })
-        .map(|(patch_file, file)| {
-            let path = renamed
-                .get(file.path.as_str())
-                .copied()
-                .unwrap_or(file.path.as_str());
-            (path, patch_file, file)
-        })
-        .collect();
-
-    let mut failures = Vec::new();
-    for file in &summary.conflicts {
-        if !test.expect_conflicts.contains(file) {
-            let text = std::fs::read(workdir.path().join(file))
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_default();
-            let touching: Vec<(&str, &patch::FilePatch)> = edits
-                .iter()
-                .filter(|(path, _, _)| path == file)
-                .map(|(_, patch_file, edit)| (*patch_file, *edit))
-                .collect();
-            failures.push(Failure::UnexpectedConflict {
-                file: file.clone(),
-                hunks: conflicting_hunks(&text, &touching),
-            });
-        }
-    }
-    for file in &test.expect_conflicts {
-        if !summary.conflicts.contains(file) {
-            failures.push(Failure::MissingConflict {
-                file: file.clone(),
-                outcome: outcome_of(file).to_owned(),
-            });
-        }
-    }
     let states = States {
         made: &made,
         edited: &edited,
         theirs: &theirs,
         result: workdir.path(),
     };
-    for (path, patch_file, file) in &edits {
-        if path.starts_with(".svcgen/") {
-            // svcgen's own files (an answer changed in the record) are read by the update, not
-            // merged.
-            continue;
-        }
-        let conflicted = summary.conflicts.iter().any(|c| c == path);
-        failures.extend(lost_edits(patch_file, file, path, conflicted, &states)?);
-    }
-    let skip: Vec<&String> = summary
-        .conflicts
-        .iter()
-        .chain(&test.expect_conflicts)
-        .collect();
-    failures.extend(markers(workdir.path(), &skip, &theirs)?);
+    let failures = judge(test, &patches, &update.plan, &states)?;
 
     if failures.is_empty() {
         return Ok(UpgradeOutcome::Passed(summary));

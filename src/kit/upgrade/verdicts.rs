@@ -1,12 +1,15 @@
 //! What an upgrade test checks in the updated service: lost edits, unexpected or missing
 //! conflicts, and stray conflict markers.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use super::spec::UpgradeTest;
 use crate::error::{Error, Result};
-use crate::kit::patch::{self, FileChange};
+use crate::kit::patch::{self, FileChange, Patch};
 use crate::tree::Tree;
+use crate::update::plan::Plan;
 
 /// Something wrong with an update's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +117,84 @@ impl fmt::Display for Failure {
     }
 }
 
+/// Everything wrong with the updated service: conflicts other than the expected ones, expected
+/// ones that did not happen, the patches' edits the update lost, and stray conflict markers.
+pub(super) fn judge(
+    test: &UpgradeTest,
+    patches: &[Patch],
+    plan: &Plan,
+    states: &States<'_>,
+) -> Result<Vec<Failure>> {
+    let conflicts: Vec<String> = plan.conflicted_files().map(|f| f.path.clone()).collect();
+    let renamed: HashMap<&str, &str> = plan
+        .files
+        .iter()
+        .filter_map(|f| Some((f.renamed_from.as_deref()?, f.path.as_str())))
+        .collect();
+    let outcome_of = |path: &str| {
+        plan.files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or("unchanged", |f| f.outcome.as_str())
+    };
+
+    // Each edited file, under the path it has after the update.
+    let edits: Vec<(&str, &str, &patch::FilePatch)> = patches
+        .iter()
+        .flat_map(|patch| {
+            patch
+                .files
+                .iter()
+                .map(move |file| (patch.file.as_str(), file))
+        })
+        .map(|(patch_file, file)| {
+            let path = renamed
+                .get(file.path.as_str())
+                .copied()
+                .unwrap_or(file.path.as_str());
+            (path, patch_file, file)
+        })
+        .collect();
+
+    let mut failures = Vec::new();
+    for file in &conflicts {
+        if !test.expect_conflicts.contains(file) {
+            let text = std::fs::read(states.result.join(file))
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default();
+            let touching: Vec<(&str, &patch::FilePatch)> = edits
+                .iter()
+                .filter(|(path, _, _)| path == file)
+                .map(|(_, patch_file, edit)| (*patch_file, *edit))
+                .collect();
+            failures.push(Failure::UnexpectedConflict {
+                file: file.clone(),
+                hunks: conflicting_hunks(&text, &touching),
+            });
+        }
+    }
+    for file in &test.expect_conflicts {
+        if !conflicts.contains(file) {
+            failures.push(Failure::MissingConflict {
+                file: file.clone(),
+                outcome: outcome_of(file).to_owned(),
+            });
+        }
+    }
+    for (path, patch_file, file) in &edits {
+        if path.starts_with(".svcgen/") {
+            // svcgen's own files (an answer changed in the record) are read by the update, not
+            // merged.
+            continue;
+        }
+        let conflicted = conflicts.iter().any(|c| c == path);
+        failures.extend(lost_edits(patch_file, file, path, conflicted, states)?);
+    }
+    let skip: Vec<&String> = conflicts.iter().chain(&test.expect_conflicts).collect();
+    failures.extend(markers(states.result, &skip, states.theirs)?);
+    Ok(failures)
+}
+
 /// The same service at each step: as made, as edited by the patches, the working copy's
 /// render, and the updated service on disk.
 pub(super) struct States<'a> {
@@ -133,7 +214,7 @@ fn count(text: &str, line: &str) -> isize {
     text.split('\n').filter(|l| *l == line).count() as isize
 }
 
-pub(super) fn lost_edits(
+fn lost_edits(
     patch_file: &str,
     file: &patch::FilePatch,
     result_path: &str,
@@ -213,7 +294,7 @@ pub(super) fn lost_edits(
 
 /// The hunks with a line inside one of `text`'s conflicts, as `` `@@ ... @@` of file:line``;
 /// every hunk of the file when none is (a conflict can be next to an edit rather than on it).
-pub(super) fn conflicting_hunks(text: &str, edits: &[(&str, &patch::FilePatch)]) -> Vec<String> {
+fn conflicting_hunks(text: &str, edits: &[(&str, &patch::FilePatch)]) -> Vec<String> {
     let mut inside = std::collections::HashSet::new();
     let mut depth = false;
     for line in text.split('\n') {
@@ -263,7 +344,7 @@ fn is_marker(line: &str) -> bool {
 }
 
 /// The first conflict marker of every text file under `root` outside `skip` and `.svcgen/`.
-pub(super) fn markers(root: &Path, skip: &[&String], theirs: &Tree) -> Result<Vec<Failure>> {
+fn markers(root: &Path, skip: &[&String], theirs: &Tree) -> Result<Vec<Failure>> {
     let mut found = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .sort_by_file_name()
