@@ -23,10 +23,10 @@ use crate::resolve::resolve_answers;
 use crate::template;
 
 /// The service name variants are rendered with, unless an answer set gives `name`.
-pub const DEFAULT_SERVICE_NAME: &str = "catalog";
+pub(crate) const DEFAULT_SERVICE_NAME: &str = "catalog";
 
 /// Names of pairwise variants start with this; `[[tests]]` may not use it.
-pub const PAIRWISE_PREFIX: &str = "pairwise-";
+pub(crate) const PAIRWISE_PREFIX: &str = "pairwise-";
 
 /// Variant names become file names (`<blueprint>__<variant>.snap`); longer ones are shortened
 /// with a hash so they stay well under file-name limits.
@@ -47,7 +47,7 @@ pub struct Variant {
     pub answers: Answers,
     /// What the variant sets, as `variable = value`: a test's answers, or the pairwise values
     /// that were asked. Everything else took its default.
-    pub given: Vec<String>,
+    pub(crate) given: Vec<String>,
 }
 
 impl Variant {
@@ -65,7 +65,7 @@ impl Variant {
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The `[[tests]]` entry at fault, if it is one.
-    pub test: Option<usize>,
+    pub(crate) test: Option<usize>,
     pub message: String,
 }
 
@@ -76,15 +76,6 @@ pub struct Matrix {
     /// The bool and choice variables the pairwise set runs over.
     pub parameters: Vec<String>,
     pub unreachable_pairs: usize,
-}
-
-impl Matrix {
-    pub fn pairwise_count(&self) -> usize {
-        self.variants
-            .iter()
-            .filter(|v| v.origin == Origin::Pairwise)
-            .count()
-    }
 }
 
 /// A variable the pairwise set varies, and its values in a fixed order.
@@ -251,7 +242,7 @@ pub fn build(blueprint: &Blueprint) -> Matrix {
 }
 
 /// Variant names end up in file names: letters, digits, `.`, `_`, `-`, not starting with `.`.
-pub fn check_variant_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_variant_name(name: &str) -> Result<(), String> {
     let valid = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))

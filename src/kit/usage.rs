@@ -15,26 +15,26 @@ use tera::ast::{Expr, ExprVal, Node};
 use crate::template;
 
 /// Parses `source` as a Tera template on its own (no other template is needed to parse one).
-pub fn parse(name: &str, source: &str) -> Result<Vec<Node>, tera::Error> {
+pub(crate) fn parse(name: &str, source: &str) -> Result<Vec<Node>, tera::Error> {
     tera::Template::new(name, None, source).map(|template| template.ast)
 }
 
 /// The free variables of a template, each once, in order of first use.
-pub fn free_variables(ast: &[Node]) -> Vec<String> {
+pub(crate) fn free_variables(ast: &[Node]) -> Vec<String> {
     let mut walker = Walker::default();
     walker.nodes(ast);
     walker.found
 }
 
 /// The free variables of one expression (a `when` condition).
-pub fn expression_variables(expr: &Expr) -> Vec<String> {
+pub(crate) fn expression_variables(expr: &Expr) -> Vec<String> {
     let mut walker = Walker::default();
     walker.expr(expr);
     walker.found
 }
 
 /// The first segment of a Tera identifier: `event` for `event.name`, `items` for `items[0]`.
-pub fn root_of(ident: &str) -> &str {
+pub(crate) fn root_of(ident: &str) -> &str {
     let end = ident.find(['.', '[']).unwrap_or(ident.len());
     &ident[..end]
 }

@@ -49,7 +49,7 @@ mod upgrade_tests;
 mod variables;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Rule {
+pub(crate) enum Rule {
     Manifest,
     TemplateSyntax,
     UndeclaredVariable,
@@ -65,7 +65,7 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Rule::Manifest => "manifest",
             Rule::TemplateSyntax => "template-syntax",
@@ -85,9 +85,9 @@ impl Rule {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub rule: Rule,
-    pub location: Location,
-    pub message: String,
+    pub(crate) rule: Rule,
+    pub(crate) location: Location,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Finding {
@@ -121,7 +121,11 @@ pub fn lint_dir(dir: &Path) -> Result<Report> {
 /// Lints a blueprint given as its files; `origin` prefixes every path in messages. `dir` is
 /// where the files are on disk, to find the git history `[[upgrade_tests]]` start from; without
 /// it, their `from` is not checked.
-pub fn lint_files(origin: &str, files: Vec<SourceFile>, dir: Option<&Path>) -> Result<Report> {
+pub(crate) fn lint_files(
+    origin: &str,
+    files: Vec<SourceFile>,
+    dir: Option<&Path>,
+) -> Result<Report> {
     let manifest_file = format!("{origin}/{MANIFEST_FILE}");
     let at = |line: Option<usize>| Location {
         file: manifest_file.clone(),

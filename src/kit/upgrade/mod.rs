@@ -35,7 +35,6 @@ pub use verdicts::Failure;
 #[derive(Debug)]
 pub struct UpgradeResult {
     pub name: String,
-    pub from: String,
     pub outcome: UpgradeOutcome,
 }
 
@@ -54,17 +53,10 @@ pub enum UpgradeOutcome {
     Broken(String),
 }
 
-impl UpgradeOutcome {
-    pub fn is_failure(&self) -> bool {
-        !matches!(self, UpgradeOutcome::Passed(_))
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub from_version: Option<semver::Version>,
     pub to_version: Option<semver::Version>,
-    pub patches: usize,
     pub hunks: usize,
     /// How many files the update gave each outcome (`merged`, `updated`, ...).
     pub outcomes: BTreeMap<&'static str, usize>,

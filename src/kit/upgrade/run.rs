@@ -38,7 +38,6 @@ pub fn run_one(
     };
     UpgradeResult {
         name: test.name.clone(),
-        from: test.from.clone(),
         outcome,
     }
 }
@@ -95,7 +94,6 @@ fn run(
     let mut summary = Summary {
         from_version: Some(old.manifest.version.clone()),
         to_version: Some(current.manifest.version.clone()),
-        patches: patches.len(),
         hunks: patches
             .iter()
             .flat_map(|p| &p.files)

@@ -18,16 +18,16 @@ use crate::tree::RelPath;
 #[derive(Debug, Clone)]
 pub struct UpgradeTest {
     /// Its position in `blueprint.toml`, for messages.
-    pub index: usize,
+    pub(crate) index: usize,
     pub name: String,
     /// A git revision of the blueprint's repository: a tag, branch or commit.
     pub from: String,
     /// As in `[[tests]]`; `name` sets the service name.
-    pub answers: IndexMap<String, toml::Value>,
+    pub(crate) answers: IndexMap<String, toml::Value>,
     /// Paths relative to the blueprint folder, applied in order.
     pub patches: Vec<String>,
     /// Paths of the generated service the update is expected to leave with conflicts.
-    pub expect_conflicts: Vec<String>,
+    pub(crate) expect_conflicts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -138,7 +138,7 @@ pub fn parse_specs(manifest: &Manifest) -> (Vec<UpgradeTest>, Vec<SpecProblem>) 
 
 /// A patch file of a test that is missing or does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatchProblem {
+pub(crate) enum PatchProblem {
     /// The patch at `patches.N` is not a file of the blueprint folder.
     Missing { key: String, message: String },
     /// The file exists and is not a unified diff it can use.
@@ -155,7 +155,7 @@ impl fmt::Display for PatchProblem {
 }
 
 /// Reads and parses the test's patches from the blueprint's own files.
-pub fn load_patches(
+pub(crate) fn load_patches(
     test: &UpgradeTest,
     blueprint: &Blueprint,
 ) -> std::result::Result<Vec<Patch>, Vec<PatchProblem>> {
@@ -193,20 +193,20 @@ pub fn load_patches(
 }
 
 /// A test's answers, by where they are used.
-pub struct SplitAnswers {
+pub(crate) struct SplitAnswers {
     /// `name`, or the default service name.
-    pub service: String,
+    pub(crate) service: String,
     /// Variables of the old version: they render it, and reach the working copy through the
     /// record and its `[[migrations]]`, as for a real service.
-    pub old: IndexMap<String, toml::Value>,
+    pub(crate) old: IndexMap<String, toml::Value>,
     /// Variables only the working copy declares: given to the update, as `--set` would be.
-    pub update: IndexMap<String, toml::Value>,
+    pub(crate) update: IndexMap<String, toml::Value>,
 }
 
 /// Splits a test's answers between the old version (`None` when it could not be read: every
 /// answer is then taken to be its) and the working copy. Fails with `(key, message)` for each
 /// answer neither declares, and for a `name` that is not a valid service name.
-pub fn split_answers(
+pub(crate) fn split_answers(
     test: &UpgradeTest,
     old: Option<&Manifest>,
     current: &Manifest,
