@@ -108,6 +108,31 @@ fn join(lines: &[String], crlf: bool) -> Vec<u8> {
         .into_bytes()
 }
 
+/// What a merged file lost of the edits, read off the file itself: a line either side added
+/// that is missing, or a base line either side replaced or deleted that is back.
+fn lost_edits(n: usize, edits: &[(Side, Edit)], merged: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(merged);
+    // `lines` drops the `\r` of a CRLF line too.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut lost = Vec::new();
+    for ((side, edit), line) in edits.iter().zip(base_lines(n)) {
+        let added = match edit {
+            Edit::Replace(t) => Some(format!("{side:?} {t}")),
+            Edit::InsertAfter(t) => Some(format!("{side:?} new {t}")),
+            Edit::Keep | Edit::Delete => None,
+        };
+        if let Some(added) = added {
+            if !lines.contains(&added.as_str()) {
+                lost.push(format!("lost the line {added:?} {side:?} added"));
+            }
+        }
+        if matches!(edit, Edit::Replace(_) | Edit::Delete) && lines.contains(&line.as_str()) {
+            lost.push(format!("kept {line:?}, which {side:?} removed"));
+        }
+    }
+    lost
+}
+
 fn labels() -> Labels {
     Labels {
         base: "base".into(),
@@ -134,23 +159,14 @@ proptest! {
         let expected = join(&apply(n, &edits, None), crlf);
 
         let merged = merge_text("f.txt", &base, &ours, &theirs, &labels()).unwrap();
+        // Checked before the comparison with `expected`, so that a merge that drops an edit
+        // says which one.
+        let merged_text = match &merged {
+            TextMerge::Clean(content) | TextMerge::Conflicted { content, .. } => content,
+        };
+        let lost = lost_edits(n, &edits, merged_text);
+        prop_assert!(lost.is_empty(), "the merge {}", lost.join("; "));
         prop_assert_eq!(&merged, &TextMerge::Clean(expected.clone()));
-
-        // Every line either side added is there, in the merged file.
-        let text = String::from_utf8(expected.clone()).unwrap();
-        for (side, edit) in &edits {
-            match edit {
-                Edit::Replace(t) => {
-                    let wanted = format!("{side:?} {t}");
-                    prop_assert!(text.contains(&wanted), "lost {:?}", wanted);
-                }
-                Edit::InsertAfter(t) => {
-                    let wanted = format!("{side:?} new {t}");
-                    prop_assert!(text.contains(&wanted), "lost {:?}", wanted);
-                }
-                _ => {}
-            }
-        }
 
         // The same through the planner, which is what `svcgen update` runs.
         let path = RelPath::new("f.txt").unwrap();
@@ -172,7 +188,10 @@ proptest! {
             Change::Write { after, .. } => Some(after.contents.clone()),
             Change::Delete { .. } => None,
         });
-        prop_assert_eq!(written.unwrap_or(ours.clone()), expected);
+        let written = written.unwrap_or(ours.clone());
+        let lost = lost_edits(n, &edits, &written);
+        prop_assert!(lost.is_empty(), "the planner {}", lost.join("; "));
+        prop_assert_eq!(written, expected);
         prop_assert!(planned.files.iter().all(|f| f.outcome != Outcome::Conflict));
     }
 }

@@ -28,7 +28,7 @@ impl ManifestLines {
     }
 
     /// The line of a dotted path such as `variables.port.when` or `tests.1`.
-    pub fn line(&self, path: &str) -> Option<usize> {
+    pub(crate) fn line(&self, path: &str) -> Option<usize> {
         self.lines.get(path).copied()
     }
 

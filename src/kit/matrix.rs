@@ -3,30 +3,34 @@
 //!
 //! Rendering every combination grows exponentially; most template bugs need only two variables
 //! to meet (a CI choice and an optional feature), so every pair of values of two variables is
-//! made to appear in at least one variant. The covering set is built greedily (AETG-style) and
-//! is deterministic: the same blueprint always gives the same variants, so their snapshots keep
-//! their names.
+//! made to appear in at least one variant. The covering set is built by one algorithm, IPOG
+//! (in-parameter-order), and is deterministic: the same blueprint always gives the same
+//! variants, so their snapshots keep their names.
 //!
 //! `when` is honoured: a variable whose condition is false is not asked and takes its default,
-//! so a pair is only counted as covered when both variables were really asked. A pair that no
-//! variant can reach because of a `when` is dropped and counted in [`Matrix::unreachable_pairs`].
+//! so a pair is only counted as covered when both variables were really asked. IPOG plans from
+//! the declared values alone; a pair a `when` hid in its rows is placed again, the way IPOG
+//! places pairs, with values for the variables that decide whether its two are asked. A pair no
+//! such values exist for can appear in no variant; it is counted in
+//! [`Matrix::unreachable_pairs`].
 
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
+use super::usage;
 use crate::answers::{Answers, GivenAnswers, Value, VarType};
 use crate::blueprint::Blueprint;
-use crate::blueprint::manifest::NAME_VARIABLE;
+use crate::blueprint::manifest::{Default, NAME_VARIABLE};
 use crate::name::validate_service_name;
 use crate::resolve::resolve_answers;
 use crate::template;
 
 /// The service name variants are rendered with, unless an answer set gives `name`.
-pub const DEFAULT_SERVICE_NAME: &str = "catalog";
+pub(crate) const DEFAULT_SERVICE_NAME: &str = "catalog";
 
 /// Names of pairwise variants start with this; `[[tests]]` may not use it.
-pub const PAIRWISE_PREFIX: &str = "pairwise-";
+pub(crate) const PAIRWISE_PREFIX: &str = "pairwise-";
 
 /// Variant names become file names (`<blueprint>__<variant>.snap`); longer ones are shortened
 /// with a hash so they stay well under file-name limits.
@@ -47,7 +51,7 @@ pub struct Variant {
     pub answers: Answers,
     /// What the variant sets, as `variable = value`: a test's answers, or the pairwise values
     /// that were asked. Everything else took its default.
-    pub given: Vec<String>,
+    pub(crate) given: Vec<String>,
 }
 
 impl Variant {
@@ -65,7 +69,7 @@ impl Variant {
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The `[[tests]]` entry at fault, if it is one.
-    pub test: Option<usize>,
+    pub(crate) test: Option<usize>,
     pub message: String,
 }
 
@@ -75,16 +79,8 @@ pub struct Matrix {
     pub problems: Vec<Problem>,
     /// The bool and choice variables the pairwise set runs over.
     pub parameters: Vec<String>,
+    /// Pairs of values no answers can ask together, because of `when`s.
     pub unreachable_pairs: usize,
-}
-
-impl Matrix {
-    pub fn pairwise_count(&self) -> usize {
-        self.variants
-            .iter()
-            .filter(|v| v.origin == Origin::Pairwise)
-            .count()
-    }
 }
 
 /// A variable the pairwise set varies, and its values in a fixed order.
@@ -208,20 +204,21 @@ pub fn build(blueprint: &Blueprint) -> Matrix {
         return matrix;
     }
 
-    let mut uncovered = all_pairs(&parameters);
+    let mut pending = all_pairs(&parameters);
     let covered_by_tests: Vec<Pair> = matrix
         .variants
         .iter()
         .flat_map(|v| covered_pairs(&effective(blueprint, &parameters, &v.answers)))
         .collect();
     for pair in covered_by_tests {
-        uncovered.remove(&pair);
+        pending.remove(&pair);
     }
 
     // Rows planned from the declared values alone, then resolved: a `when` can still hide a
-    // planned value, so the pairs left over get rows of their own, built around each.
-    let mut pending = uncovered.clone();
-    for row in in_parameter_order(&parameters, &pending, blueprint) {
+    // planned value, so each pair left over is placed again with values that ask both of its
+    // variables.
+    let planned = in_parameter_order(&parameters, &pending);
+    for row in complete(blueprint, &parameters, planned) {
         add_row(
             blueprint,
             &parameters,
@@ -231,10 +228,20 @@ pub fn build(blueprint: &Blueprint) -> Matrix {
             &mut pending,
         );
     }
-    while let Some(&target) = pending.iter().next() {
-        let order: Vec<usize> = (0..parameters.len()).collect();
-        let row = greedy_row(&parameters, &pending, target, &order);
-        let covered = add_row(
+    let mut replanned = Vec::new();
+    for pair in pending.clone() {
+        match asking_assignment(blueprint, &parameters, &base, pair) {
+            Some(assignment) => {
+                place(&mut replanned, &assignment, parameters.len());
+            }
+            None => {
+                pending.remove(&pair);
+                matrix.unreachable_pairs += 1;
+            }
+        }
+    }
+    for row in complete(blueprint, &parameters, replanned) {
+        add_row(
             blueprint,
             &parameters,
             &base,
@@ -242,16 +249,16 @@ pub fn build(blueprint: &Blueprint) -> Matrix {
             &mut matrix,
             &mut pending,
         );
-        if !covered.contains(&target) {
-            pending.remove(&target);
-            matrix.unreachable_pairs += 1;
-        }
     }
+    // Each assignment was resolved before it was placed and the parameters it leaves free do not
+    // decide its pair, so nothing is left; if the analysis of what decides a `when` ever misses
+    // a variable, the pair is counted rather than claimed covered.
+    matrix.unreachable_pairs += pending.len();
     matrix
 }
 
 /// Variant names end up in file names: letters, digits, `.`, `_`, `-`, not starting with `.`.
-pub fn check_variant_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_variant_name(name: &str) -> Result<(), String> {
     let valid = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -332,43 +339,29 @@ fn covered_pairs(asked: &[Option<usize>]) -> Vec<Pair> {
     pairs
 }
 
-/// A row holding `target`, with every other parameter (visited in `order`) set to the value
-/// that covers the most still-uncovered pairs with the parameters set before it (the first such
-/// value on a tie).
-fn greedy_row(
+/// The answers of a row: its values for the parameters, `base` for the rest.
+fn resolve_row(
+    blueprint: &Blueprint,
     parameters: &[Parameter],
-    uncovered: &BTreeSet<Pair>,
-    target: Pair,
-    order: &[usize],
-) -> Vec<usize> {
-    let (i, a, j, b) = target;
-    let mut row: Vec<Option<usize>> = vec![None; parameters.len()];
-    row[i] = Some(a);
-    row[j] = Some(b);
-    for &p in order {
-        if row[p].is_some() {
-            continue;
-        }
-        let gain = |value: usize| {
-            row.iter()
-                .enumerate()
-                .filter_map(|(q, v)| v.map(|v| (q, v)))
-                .filter(|&(q, v)| {
-                    let pair = if q < p {
-                        (q, v, p, value)
-                    } else {
-                        (p, value, q, v)
-                    };
-                    uncovered.contains(&pair)
-                })
-                .count()
-        };
-        let best = (0..parameters[p].values.len())
-            .max_by_key(|&value| (gain(value), std::cmp::Reverse(value)))
-            .expect("every parameter has at least one value");
-        row[p] = Some(best);
+    base: &IndexMap<String, toml::Value>,
+    row: &[usize],
+) -> crate::error::Result<Answers> {
+    let manifest = &blueprint.manifest;
+    let mut values = base.clone();
+    for (parameter, &value) in parameters.iter().zip(row) {
+        values.insert(
+            manifest.variables[parameter.variable].name.clone(),
+            parameter.values[value].to_toml(),
+        );
     }
-    row.into_iter().map(|v| v.expect("all set")).collect()
+    let given = GivenAnswers::from_values(values);
+    resolve_answers(
+        manifest,
+        &blueprint.manifest_path(),
+        DEFAULT_SERVICE_NAME,
+        &given,
+        None,
+    )
 }
 
 /// Resolves one planned row into a variant (unless an earlier variant has the same answers),
@@ -382,32 +375,22 @@ fn add_row(
     pending: &mut BTreeSet<Pair>,
 ) -> Vec<Pair> {
     let manifest = &blueprint.manifest;
-    let mut values = base.clone();
-    for (parameter, &value) in parameters.iter().zip(row) {
-        values.insert(
-            manifest.variables[parameter.variable].name.clone(),
-            parameter.values[value].to_toml(),
-        );
-    }
-    let given = GivenAnswers::from_values(values);
-    let manifest_file = blueprint.manifest_path();
-    let answers =
-        match resolve_answers(manifest, &manifest_file, DEFAULT_SERVICE_NAME, &given, None) {
-            Ok(answers) => answers,
-            Err(err) => {
-                let assigned = describe_row(blueprint, parameters, row);
-                matrix.problems.push(Problem {
-                    test: None,
-                    message: format!("pairwise answers {assigned}: {err}"),
-                });
-                // Nothing is covered, but the pairs this row was for must not be retried forever.
-                let planned = covered_pairs(&row.iter().copied().map(Some).collect::<Vec<_>>());
-                for pair in &planned {
-                    pending.remove(pair);
-                }
-                return planned;
+    let answers = match resolve_row(blueprint, parameters, base, row) {
+        Ok(answers) => answers,
+        Err(err) => {
+            let assigned = describe_row(blueprint, parameters, row);
+            matrix.problems.push(Problem {
+                test: None,
+                message: format!("pairwise answers {assigned}: {err}"),
+            });
+            // Nothing is covered, but the pairs this row was for must not be retried forever.
+            let planned = covered_pairs(&row.iter().copied().map(Some).collect::<Vec<_>>());
+            for pair in &planned {
+                pending.remove(pair);
             }
-        };
+            return planned;
+        }
+    };
     let asked = effective(blueprint, parameters, &answers);
     let covered = covered_pairs(&asked);
     for pair in &covered {
@@ -435,13 +418,11 @@ fn add_row(
 /// IPOG (in-parameter-order) for pairs: start with every uncovered pair of the two parameters
 /// with the most values, then add one parameter at a time, first choosing its value in the
 /// existing rows (horizontal growth) and then adding or completing rows for the pairs still
-/// missing (vertical growth). Values no pair needs are left free and finally take the
-/// variable's default.
+/// missing (vertical growth, [`place`]). Values no pair needs are left free (`None`).
 fn in_parameter_order(
     parameters: &[Parameter],
     uncovered: &BTreeSet<Pair>,
-    blueprint: &Blueprint,
-) -> Vec<Vec<usize>> {
+) -> Vec<Vec<Option<usize>>> {
     let n = parameters.len();
     let mut uncovered = uncovered.clone();
     let pair = |q: usize, a: usize, p: usize, b: usize| {
@@ -498,18 +479,7 @@ fn in_parameter_order(
                         if !uncovered.contains(&pair(q, a, p, b)) {
                             continue;
                         }
-                        let fits = |row: &Vec<Option<usize>>| {
-                            row[q].is_none_or(|v| v == a) && row[p].is_none_or(|v| v == b)
-                        };
-                        let index = match rows.iter().position(fits) {
-                            Some(index) => index,
-                            None => {
-                                rows.push(vec![None; n]);
-                                rows.len() - 1
-                            }
-                        };
-                        rows[index][q] = Some(a);
-                        rows[index][p] = Some(b);
+                        let index = place(&mut rows, &[(q, a), (p, b)], n);
                         let row = &rows[index];
                         for &r in &order[..=k] {
                             for &s in &order[..=k] {
@@ -525,6 +495,37 @@ fn in_parameter_order(
             }
         }
     }
+    rows
+}
+
+/// IPOG's vertical growth: sets `assignment`'s (parameter, value index) entries in the first row
+/// that has none of those parameters set to another value, or in a new row; returns the row's
+/// index.
+fn place(rows: &mut Vec<Vec<Option<usize>>>, assignment: &[(usize, usize)], width: usize) -> usize {
+    let fits = |row: &Vec<Option<usize>>| {
+        assignment
+            .iter()
+            .all(|&(p, value)| row[p].is_none_or(|set| set == value))
+    };
+    let index = match rows.iter().position(fits) {
+        Some(index) => index,
+        None => {
+            rows.push(vec![None; width]);
+            rows.len() - 1
+        }
+    };
+    for &(p, value) in assignment {
+        rows[index][p] = Some(value);
+    }
+    index
+}
+
+/// Planned rows with every free value set to the parameter's default.
+fn complete(
+    blueprint: &Blueprint,
+    parameters: &[Parameter],
+    rows: Vec<Vec<Option<usize>>>,
+) -> Vec<Vec<usize>> {
     rows.into_iter()
         .map(|row| {
             row.into_iter()
@@ -535,10 +536,120 @@ fn in_parameter_order(
         .collect()
 }
 
+/// How many combinations of the deciding parameters [`asking_assignment`] tries before it takes
+/// a pair to be unreachable. Each try resolves every answer; `when` chains are short, so only
+/// conditions that read eight bools or more at once get here.
+const MAX_COMBINATIONS: usize = 256;
+
+/// Values for `pair`'s two parameters and for the parameters that decide whether they are asked
+/// ([`deciding_parameters`]) under which both are asked, as (parameter, value index) entries.
+/// Combinations are tried in order, each resolved with every other parameter at its default
+/// (those cannot change the outcome); `None` when none asks both.
+fn asking_assignment(
+    blueprint: &Blueprint,
+    parameters: &[Parameter],
+    base: &IndexMap<String, toml::Value>,
+    pair: Pair,
+) -> Option<Vec<(usize, usize)>> {
+    let (i, a, j, b) = pair;
+    let deciding = deciding_parameters(blueprint, parameters, &[i, j]);
+    let sizes: Vec<usize> = deciding
+        .iter()
+        .map(|&p| parameters[p].values.len())
+        .collect();
+    let combinations = sizes
+        .iter()
+        .try_fold(1usize, |total, &size| total.checked_mul(size))
+        .unwrap_or(usize::MAX);
+    let defaults: Vec<usize> = parameters
+        .iter()
+        .map(|parameter| default_index(blueprint, parameter))
+        .collect();
+    for combination in 0..combinations.min(MAX_COMBINATIONS) {
+        let mut assignment = vec![(i, a), (j, b)];
+        let mut rest = combination;
+        for (&p, &size) in deciding.iter().zip(&sizes) {
+            assignment.push((p, rest % size));
+            rest /= size;
+        }
+        let mut row = defaults.clone();
+        for &(p, value) in &assignment {
+            row[p] = value;
+        }
+        let Ok(answers) = resolve_row(blueprint, parameters, base, &row) else {
+            continue;
+        };
+        let asked = effective(blueprint, parameters, &answers);
+        if asked[i] == Some(a) && asked[j] == Some(b) {
+            return Some(assignment);
+        }
+    }
+    None
+}
+
+/// The parameters, other than `of`, whose values can decide whether the parameters `of` are
+/// asked: those their `when`s read and, since a variable's value depends on its own `default`
+/// and `when`, those read by the variables on the way, transitively.
+fn deciding_parameters(
+    blueprint: &Blueprint,
+    parameters: &[Parameter],
+    of: &[usize],
+) -> Vec<usize> {
+    let variables = &blueprint.manifest.variables;
+    let mut stack: Vec<usize> = of
+        .iter()
+        .flat_map(|&p| when_reads(blueprint, parameters[p].variable))
+        .collect();
+    let mut seen = BTreeSet::new();
+    while let Some(variable) = stack.pop() {
+        if !seen.insert(variable) {
+            continue;
+        }
+        stack.extend(when_reads(blueprint, variable));
+        if let Some(Default::Template(source)) = &variables[variable].default {
+            stack.extend(names_to_variables(
+                blueprint,
+                variable,
+                usage::template_variables(source),
+            ));
+        }
+    }
+    (0..parameters.len())
+        .filter(|p| !of.contains(p) && seen.contains(&parameters[*p].variable))
+        .collect()
+}
+
+/// The variables the `when` of `variable` reads.
+fn when_reads(blueprint: &Blueprint, variable: usize) -> Vec<usize> {
+    match &blueprint.manifest.variables[variable].when {
+        None => Vec::new(),
+        Some(condition) => {
+            names_to_variables(blueprint, variable, usage::condition_variables(condition))
+        }
+    }
+}
+
+/// Names read by an expression of `variable`, as variable indices; every variable declared
+/// before it when the expression does not parse (lint reports that), since any of them could
+/// be what it reads.
+fn names_to_variables(
+    blueprint: &Blueprint,
+    variable: usize,
+    names: Result<Vec<String>, String>,
+) -> Vec<usize> {
+    let variables = &blueprint.manifest.variables;
+    match names {
+        Ok(names) => names
+            .iter()
+            .filter_map(|name| variables.iter().position(|v| &v.name == name))
+            .collect(),
+        Err(_) => (0..variable).collect(),
+    }
+}
+
 /// The position of a parameter's default among its values (the first value when the default
 /// is a template or absent).
 fn default_index(blueprint: &Blueprint, parameter: &Parameter) -> usize {
-    use crate::blueprint::manifest::Default;
     match &blueprint.manifest.variables[parameter.variable].default {
         Some(Default::Literal(value)) => parameter
             .values
@@ -829,6 +940,199 @@ mod tests {
                     .all(|c| c.is_ascii_alphanumeric() || "._-=".contains(c)),
                 "{}",
                 variant.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_pair_hidden_by_a_default_is_planned_with_the_values_that_ask_it() {
+        // `pages` is asked only when `managed` is off, and `managed` defaults to on: the rows
+        // planned from the declared values ask `pages` with one value of `docs` each, and the
+        // other two pairs need `managed = false` set for them.
+        let body = "[variables.docs]\ntype = \"bool\"\ndefault = false\n[variables.managed]\ntype = \"bool\"\ndefault = true\n[variables.pages]\ntype = \"bool\"\ndefault = true\nwhen = \"not managed\"\n";
+        let matrix = build(&blueprint(body));
+        let asks = |docs: bool, pages: bool| {
+            matrix.variants.iter().any(|v| {
+                v.answers["docs"] == Value::Bool(docs)
+                    && v.answers["managed"] == Value::Bool(false)
+                    && v.answers["pages"] == Value::Bool(pages)
+            })
+        };
+        for (docs, pages) in [(true, true), (true, false), (false, true), (false, false)] {
+            assert!(
+                asks(docs, pages),
+                "docs={docs} pages={pages} is not covered"
+            );
+        }
+        // `managed = true` with either value of `pages`: those two cannot be asked.
+        assert_eq!(matrix.unreachable_pairs, 2);
+    }
+
+    /// A small linear congruential generator, so the generated blueprints are the same on every
+    /// run and a failure names a case that stays failing.
+    struct Cases(u64);
+
+    impl Cases {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    /// Two to four bool and choice variables with random defaults; some with a `when` on an
+    /// earlier one, directly or through a string variable whose default renders it; sometimes a
+    /// `[[tests]]` entry.
+    fn random_body(cases: &mut Cases) -> String {
+        let mut body = String::new();
+        let mut choices = Vec::new();
+        for i in 0..2 + cases.below(3) {
+            let values = if cases.below(2) == 0 {
+                2 + cases.below(2)
+            } else {
+                0
+            };
+            if values == 0 {
+                let default = cases.below(2) == 0;
+                body.push_str(&format!(
+                    "[variables.p{i}]\ntype = \"bool\"\ndefault = {default}\n"
+                ));
+            } else {
+                let list: Vec<String> = (0..values).map(|v| format!("\"v{v}\"")).collect();
+                body.push_str(&format!(
+                    "[variables.p{i}]\ntype = \"choice\"\nchoices = [{}]\ndefault = \"v{}\"\n",
+                    list.join(", "),
+                    cases.below(values)
+                ));
+            }
+            if i > 0 && cases.below(2) == 0 {
+                let on = cases.below(i);
+                let condition = match (choices[on], cases.below(3)) {
+                    (true, _) => format!("p{on} == 'v0'"),
+                    (false, 0) => format!("not p{on}"),
+                    (false, 1) => format!("p{on}"),
+                    // Through another variable: what decides the `when` is `p{on}`, read by a
+                    // default.
+                    (false, _) => format!("via{i} == 'true'"),
+                };
+                if condition.starts_with("via") {
+                    // Declared before `p{i}`, as answers are resolved in order.
+                    let at = body
+                        .rfind(&format!("[variables.p{i}]"))
+                        .expect("just written");
+                    body.insert_str(
+                        at,
+                        &format!(
+                            "[variables.via{i}]\ntype = \"string\"\ndefault = \"{{{{ p{on} }}}}\"\n"
+                        ),
+                    );
+                }
+                body.push_str(&format!("when = \"{condition}\"\n"));
+            }
+            choices.push(values > 0);
+        }
+        if cases.below(3) == 0 {
+            body.push_str("[[tests]]\nname = \"defaults\"\n");
+        }
+        body
+    }
+
+    /// `(variable, value, variable, value)`, the first declared first.
+    type NamedPair = (String, String, String, String);
+
+    /// The bool and choice variables an answer set asks (their `when` holds), with their values.
+    fn asked(bp: &Blueprint, answers: &Answers) -> Vec<(String, String)> {
+        let context = template::context(answers);
+        bp.manifest
+            .variables
+            .iter()
+            .filter(|v| matches!(v.kind, VarType::Bool | VarType::Choice))
+            .filter(|v| {
+                v.when
+                    .as_ref()
+                    .is_none_or(|w| template::eval_condition(w, &context).unwrap())
+            })
+            .map(|v| (v.name.clone(), answers[&v.name].to_string()))
+            .collect()
+    }
+
+    fn pairs_of(asked: &[(String, String)]) -> Vec<NamedPair> {
+        let mut pairs = Vec::new();
+        for (at, (x, a)) in asked.iter().enumerate() {
+            for (y, b) in &asked[at + 1..] {
+                pairs.push((x.clone(), a.clone(), y.clone(), b.clone()));
+            }
+        }
+        pairs
+    }
+
+    /// Every pair some full combination of answers asks, found by resolving them all; and how
+    /// many pairs there are in all.
+    fn reachable_pairs(bp: &Blueprint) -> (BTreeSet<NamedPair>, usize) {
+        let varied: Vec<(String, Vec<Value>)> = bp
+            .manifest
+            .variables
+            .iter()
+            .filter(|v| matches!(v.kind, VarType::Bool | VarType::Choice))
+            .map(|v| (v.name.clone(), values_of(bp, &v.name)))
+            .collect();
+        let mut total = 0;
+        for (at, (_, xs)) in varied.iter().enumerate() {
+            for (_, ys) in &varied[at + 1..] {
+                total += xs.len() * ys.len();
+            }
+        }
+        let combinations: usize = varied.iter().map(|(_, values)| values.len()).product();
+        let mut reachable = BTreeSet::new();
+        for combination in 0..combinations {
+            let mut rest = combination;
+            let mut given = IndexMap::new();
+            for (name, values) in &varied {
+                given.insert(name.clone(), values[rest % values.len()].to_toml());
+                rest /= values.len();
+            }
+            let answers = resolve_answers(
+                &bp.manifest,
+                "bp/blueprint.toml",
+                DEFAULT_SERVICE_NAME,
+                &GivenAnswers::from_values(given),
+                None,
+            )
+            .unwrap();
+            reachable.extend(pairs_of(&asked(bp, &answers)));
+        }
+        (reachable, total)
+    }
+
+    #[test]
+    fn every_reachable_pair_is_covered_and_only_unreachable_ones_are_counted() {
+        let mut cases = Cases(20_250_101);
+        for case in 0..100 {
+            let body = random_body(&mut cases);
+            let bp = blueprint(&body);
+            let matrix = build(&bp);
+            assert!(
+                matrix.problems.is_empty(),
+                "case {case}:\n{body}{:?}",
+                matrix.problems
+            );
+            let covered: BTreeSet<NamedPair> = matrix
+                .variants
+                .iter()
+                .flat_map(|v| pairs_of(&asked(&bp, &v.answers)))
+                .collect();
+            let (reachable, total) = reachable_pairs(&bp);
+            let missed: Vec<&NamedPair> = reachable.difference(&covered).collect();
+            assert!(
+                missed.is_empty(),
+                "case {case}:\n{body}not covered: {missed:?}"
+            );
+            assert_eq!(
+                matrix.unreachable_pairs,
+                total - reachable.len(),
+                "case {case}:\n{body}"
             );
         }
     }

@@ -13,12 +13,12 @@ use crate::tree::{FileEntry, Mode, RelPath, Tree};
 
 /// A problem in a patch file, or a patch that does not fit the files it is applied to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatchError {
+pub(crate) struct PatchError {
     /// The patch file, as shown to the user.
-    pub file: String,
+    pub(crate) file: String,
     /// The line of the patch file the problem is on.
-    pub line: usize,
-    pub message: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for PatchError {
@@ -30,14 +30,14 @@ impl fmt::Display for PatchError {
 impl std::error::Error for PatchError {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Patch {
+pub(crate) struct Patch {
     /// The patch file, as shown to the user.
-    pub file: String,
-    pub files: Vec<FilePatch>,
+    pub(crate) file: String,
+    pub(crate) files: Vec<FilePatch>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileChange {
+pub(crate) enum FileChange {
     Modify,
     Create,
     Delete,
@@ -45,48 +45,48 @@ pub enum FileChange {
 
 /// The hunks of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilePatch {
+pub(crate) struct FilePatch {
     /// The file's path in the service, with git's `a/` and `b/` prefixes removed.
-    pub path: String,
-    pub change: FileChange,
+    pub(crate) path: String,
+    pub(crate) change: FileChange,
     /// The line of the patch file its `---` header is on.
-    pub line: usize,
-    pub hunks: Vec<Hunk>,
+    pub(crate) line: usize,
+    pub(crate) hunks: Vec<Hunk>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hunk {
+pub(crate) struct Hunk {
     /// `@@ -3,4 +3,6 @@`, without the section text git appends.
-    pub header: String,
+    pub(crate) header: String,
     /// The line of the patch file the header is on.
-    pub line: usize,
+    pub(crate) line: usize,
     old_start: usize,
     old_len: usize,
-    pub lines: Vec<HunkLine>,
+    pub(crate) lines: Vec<HunkLine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
+pub(crate) enum LineKind {
     Context,
     Added,
     Removed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HunkLine {
-    pub kind: LineKind,
+pub(crate) struct HunkLine {
+    pub(crate) kind: LineKind,
     /// Without its line break.
-    pub text: String,
+    pub(crate) text: String,
     /// Followed by `\ No newline at end of file`.
-    pub no_newline: bool,
+    pub(crate) no_newline: bool,
 }
 
 impl Hunk {
-    pub fn added(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn added(&self) -> impl Iterator<Item = &str> {
         self.of_kind(LineKind::Added)
     }
 
-    pub fn removed(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn removed(&self) -> impl Iterator<Item = &str> {
         self.of_kind(LineKind::Removed)
     }
 
@@ -119,7 +119,7 @@ impl Hunk {
 }
 
 /// Parses a unified diff. `file` names the patch in errors.
-pub fn parse(file: &str, text: &str) -> Result<Patch, PatchError> {
+pub(crate) fn parse(file: &str, text: &str) -> Result<Patch, PatchError> {
     let error = |line: usize, message: String| PatchError {
         file: file.to_owned(),
         line,
@@ -374,7 +374,7 @@ fn mark_no_newline(hunk: &mut Hunk) {
 
 /// Applies `patch` to `tree`, every file or none. `rendered_by` says what the files are, for
 /// messages (`the render of v1.0.0`).
-pub fn apply(patch: &Patch, tree: &mut Tree, rendered_by: &str) -> Result<(), PatchError> {
+pub(crate) fn apply(patch: &Patch, tree: &mut Tree, rendered_by: &str) -> Result<(), PatchError> {
     let mut result = tree.clone();
     for file in &patch.files {
         let error = |line: usize, message: String| PatchError {

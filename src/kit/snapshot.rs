@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::render::is_binary;
 use crate::tree::Tree;
 
-pub const EXTENSION: &str = "snap";
-pub const PENDING_EXTENSION: &str = "snap.new";
+pub(crate) const EXTENSION: &str = "snap";
+pub(crate) const PENDING_EXTENSION: &str = "snap.new";
 
 /// The whole of a rendered tree as one reviewable text: each file's path, mode and size, then
 /// its contents. Byte counts make invisible changes (line endings, a trailing newline) visible.
@@ -41,26 +41,26 @@ pub fn describe(tree: &Tree) -> String {
 }
 
 /// `<blueprint>__<variant>.snap`: one folder can hold the snapshots of several blueprints.
-pub fn file_name(blueprint: &str, variant: &str) -> String {
+pub(crate) fn file_name(blueprint: &str, variant: &str) -> String {
     format!("{blueprint}__{variant}.{EXTENSION}")
 }
 
 /// The pending file written beside `snapshot` when the output differs from it.
-pub fn pending_path(snapshot: &Path) -> PathBuf {
+pub(crate) fn pending_path(snapshot: &Path) -> PathBuf {
     snapshot.with_extension(PENDING_EXTENSION)
 }
 
 /// A snapshot as it will be written: header fields and text.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
-    pub source: String,
-    pub description: String,
-    pub contents: String,
+pub(crate) struct Snapshot {
+    pub(crate) source: String,
+    pub(crate) description: String,
+    pub(crate) contents: String,
 }
 
 impl Snapshot {
     /// The file's bytes, as insta serialises a snapshot.
-    pub fn to_file_text(&self) -> String {
+    pub(crate) fn to_file_text(&self) -> String {
         format!(
             "---\nsource: {}\ndescription: {}\n---\n{}\n",
             yaml_string(&self.source),
@@ -71,7 +71,7 @@ impl Snapshot {
 }
 
 /// What a snapshot file holds after its header, or `None` when there is no file.
-pub fn read_contents(path: &Path) -> Result<Option<String>> {
+pub(crate) fn read_contents(path: &Path) -> Result<Option<String>> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -98,16 +98,16 @@ fn contents_of(text: &str) -> String {
 }
 
 /// insta's comparison: trailing whitespace is not significant, CRLF equals LF.
-pub fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     text.trim_end().replace("\r\n", "\n")
 }
 
-pub fn matches(expected: &str, actual: &str) -> bool {
+pub(crate) fn matches(expected: &str, actual: &str) -> bool {
     normalize(expected) == normalize(actual)
 }
 
 /// A unified diff from the stored snapshot to the new output, with some context.
-pub fn diff(expected: &str, actual: &str, old_label: &str, new_label: &str) -> String {
+pub(crate) fn diff(expected: &str, actual: &str, old_label: &str, new_label: &str) -> String {
     let old = normalize(expected) + "\n";
     let new = normalize(actual) + "\n";
     TextDiff::from_lines(&old, &new)
@@ -119,7 +119,7 @@ pub fn diff(expected: &str, actual: &str, old_label: &str, new_label: &str) -> S
 
 /// Writes `text` to `path` through a temporary file in the same folder, so a snapshot is
 /// either the old one or the new one, never half of each.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -144,7 +144,7 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Removes `path` if it exists.
-pub fn remove_if_present(path: &Path) -> Result<bool> {
+pub(crate) fn remove_if_present(path: &Path) -> Result<bool> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),

@@ -34,15 +34,6 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
-    pub fn is_failure(&self) -> bool {
-        matches!(
-            self,
-            Outcome::Mismatch { .. } | Outcome::Missing { .. } | Outcome::RenderFailed { .. }
-        )
-    }
-}
-
 #[derive(Debug)]
 pub struct VariantResult {
     pub variant: Variant,
@@ -59,16 +50,6 @@ pub struct Report {
     /// Snapshots of this blueprint that no variant produces (deleted with `--accept`).
     pub obsolete: Vec<PathBuf>,
     pub removed: Vec<PathBuf>,
-}
-
-impl Report {
-    pub fn failures(&self) -> usize {
-        self.results
-            .iter()
-            .filter(|r| r.outcome.is_failure())
-            .count()
-            + self.matrix.problems.len()
-    }
 }
 
 /// Runs the snapshot tests of `blueprint` against the snapshots in `dir`.

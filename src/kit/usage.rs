@@ -3,34 +3,67 @@
 //! Only free variables count: names bound inside the template (`{% for x in ... %}`, `{% set %}`,
 //! macro arguments, `loop`) are not answers. A dotted or indexed reference (`event.name`,
 //! `items[i]`) uses its first segment, and any variable inside the brackets.
+//!
+//! Lint's rules on variables (undeclared, unused, declaration order) and on templates both read
+//! these, so they live here rather than in either rule family.
 
 use std::collections::HashSet;
 
+use regex::Regex;
 use tera::ast::{Expr, ExprVal, Node};
 
+use crate::template;
+
 /// Parses `source` as a Tera template on its own (no other template is needed to parse one).
-pub fn parse(name: &str, source: &str) -> Result<Vec<Node>, tera::Error> {
+pub(crate) fn parse(name: &str, source: &str) -> Result<Vec<Node>, tera::Error> {
     tera::Template::new(name, None, source).map(|template| template.ast)
 }
 
 /// The free variables of a template, each once, in order of first use.
-pub fn free_variables(ast: &[Node]) -> Vec<String> {
+pub(crate) fn free_variables(ast: &[Node]) -> Vec<String> {
     let mut walker = Walker::default();
     walker.nodes(ast);
     walker.found
 }
 
 /// The free variables of one expression (a `when` condition).
-pub fn expression_variables(expr: &Expr) -> Vec<String> {
+pub(crate) fn expression_variables(expr: &Expr) -> Vec<String> {
     let mut walker = Walker::default();
     walker.expr(expr);
     walker.found
 }
 
 /// The first segment of a Tera identifier: `event` for `event.name`, `items` for `items[0]`.
-pub fn root_of(ident: &str) -> &str {
+pub(crate) fn root_of(ident: &str) -> &str {
     let end = ident.find(['.', '[']).unwrap_or(ident.len());
     &ident[..end]
+}
+
+/// The variables a `default` template reads.
+pub(crate) fn template_variables(source: &str) -> Result<Vec<String>, String> {
+    parse("default", source)
+        .map(|ast| free_variables(&ast))
+        .map_err(|err| template::describe(&err, source).message)
+}
+
+/// The variables a condition such as `ci == 'github'` reads.
+pub(crate) fn condition_variables(expression: &str) -> Result<Vec<String>, String> {
+    let source = format!("{{{{ {expression} }}}}");
+    let ast =
+        parse("condition", &source).map_err(|err| template::describe(&err, &source).message)?;
+    Ok(match ast.as_slice() {
+        [Node::VariableBlock(_, expr)] => expression_variables(expr),
+        _ => free_variables(&ast),
+    })
+}
+
+/// The line of the first tag in `source` that reads `name`.
+pub(crate) fn line_of_use(source: &str, name: &str) -> Option<usize> {
+    let tags = Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}").expect("valid regex");
+    let word = Regex::new(&format!(r"\b{}\b", regex::escape(name))).expect("escaped");
+    tags.find_iter(source)
+        .find_map(|tag| word.find(tag.as_str()).map(|m| tag.start() + m.start()))
+        .map(|offset| source[..offset].matches('\n').count() + 1)
 }
 
 #[derive(Default)]
@@ -262,5 +295,21 @@ mod tests {
             vars("{% raw %}{{ x }}{% endraw %}{# {{ y }} #}"),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn uses_are_found_on_their_line() {
+        let source = "a\n{% raw %}port{% endraw %}\n{{ name }}\nport: {{ port }}\n";
+        assert_eq!(line_of_use(source, "port"), Some(4));
+        assert_eq!(line_of_use(source, "name"), Some(3));
+    }
+
+    #[test]
+    fn expressions_list_their_variables() {
+        assert_eq!(
+            condition_variables("ci == 'github' and not db").unwrap(),
+            ["ci", "db"]
+        );
+        assert!(condition_variables("ci ==").is_err());
     }
 }
