@@ -26,7 +26,6 @@ pub mod record;
 pub mod render;
 pub mod resolve;
 pub mod template;
-pub mod template_parse;
 pub mod tree;
 pub mod update;
 pub mod workdir;
