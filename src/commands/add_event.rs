@@ -7,7 +7,7 @@ use svcgen::events::{EventSpec, EventsPart, FieldSpec, plan_add_event, schema};
 use svcgen::record::{EventRole, RECORD_PATH, Record};
 use svcgen::update::event_base::base_after_add_event;
 use svcgen::workdir::WorkDir;
-use svcgen::{diff, git_repo, name};
+use svcgen::{diff, git, name};
 
 use crate::ui::Ui;
 
@@ -115,7 +115,7 @@ pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
 
     if !args.dry_run
         && !args.allow_dirty
-        && let Some(dirty) = git_repo::dirty_paths(dir)?
+        && let Some(dirty) = git::dirty_paths(dir)?
         && !dirty.is_empty()
     {
         return Err(Error::DirtyTree(dirty));

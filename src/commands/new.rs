@@ -12,7 +12,7 @@ use svcgen::resolve::{Prompter, resolve_answers};
 use svcgen::tree::Tree;
 use svcgen::update::base::Base;
 use svcgen::update::policy::Policies;
-use svcgen::{git_repo, name};
+use svcgen::{git, name};
 
 use crate::ui::Ui;
 
@@ -136,7 +136,7 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
 
     create_dir_atomically(&tree, &dest, |staging| {
         if !args.no_git {
-            git_repo::init_and_commit(staging, &tree, &message)?;
+            git::init_and_commit(staging, &tree, &message)?;
         }
         Ok(())
     })?;

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use svcgen::answers::GivenAnswers;
 use svcgen::error::Error;
-use svcgen::git_repo;
+use svcgen::git;
 use svcgen::prompt::TerminalPrompter;
 use svcgen::record::{RECORD_PATH, Record};
 use svcgen::resolve::Prompter;
@@ -130,7 +130,7 @@ fn check_direction(record: &Record, target: &Target, to: Option<&str>) -> svcgen
 }
 
 fn refuse_dirty(dir: &Path) -> svcgen::Result<()> {
-    if let Some(dirty) = git_repo::dirty_paths(dir)?
+    if let Some(dirty) = git::dirty_paths(dir)?
         && !dirty.is_empty()
     {
         return Err(Error::DirtyTree(dirty));
@@ -366,7 +366,7 @@ fn commit(dir: &Path, update: &Update) -> svcgen::Result<String> {
         env!("CARGO_PKG_VERSION"),
         counts(update)
     );
-    svcgen::update::commit::commit_paths(dir, &written, &deleted, &message)
+    svcgen::git::commit_paths(dir, &written, &deleted, &message)
 }
 
 fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {

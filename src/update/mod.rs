@@ -13,7 +13,6 @@
 
 pub mod apply;
 pub mod base;
-pub mod commit;
 pub mod event_base;
 pub mod fleet;
 pub mod merge;
