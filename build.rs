@@ -10,7 +10,6 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"))
         .join("blueprints");
     println!("cargo:rerun-if-changed={}", root.display());
-    link_position_dependent();
 
     let mut names: Vec<PathBuf> = fs::read_dir(&root)
         .map(|entries| {
@@ -87,19 +86,4 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_: &Path) -> bool {
     false
-}
-
-/// On Linux the `svcgen` executable is linked position-dependent (`-no-pie`), as Go links its
-/// binaries by default. A PIE of this size carries about 10,000 relocations that the dynamic
-/// loader applies at every start, reading 240 KiB of relocation entries and copying-on-write
-/// the 200 KiB of pointer tables they patch: a measurable share of a 15 ms `svcgen new` and
-/// about 0.45 MiB of its memory (bench/new.sh). What is given up is a random load address for
-/// svcgen's own code; the shared libraries it loads are still randomised. The code itself is
-/// still compiled position-independent, so only this final link changes.
-fn link_position_dependent() {
-    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if os == "linux" && env == "gnu" {
-        println!("cargo:rustc-link-arg-bins=-no-pie");
-    }
 }

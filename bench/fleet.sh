@@ -8,15 +8,16 @@
 # update starts from a fresh copy of the fleet (hyperfine's --prepare step, not timed) and
 # commits every service (--commit), as a platform team would.
 #
-# usage: bench/fleet.sh [SVCGEN_BINARY]   (default: a release build of this checkout)
+# usage: bench/fleet.sh [SVCGEN_BINARY]   (default: this checkout built with
+#        `--profile dist`, the build handed to users)
 # env:   RUNS=10, FLEET_SIZE=100, BENCH_ENFORCE=1 (exit 1 when a median misses its target:
 #        check --all <= 1 s, update --all <= 5 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-}
 if [ -z "$bin" ]; then
-  cargo build --release --locked --quiet
-  bin="${CARGO_TARGET_DIR:-target}/release/svcgen"
+  cargo build --profile dist --locked --quiet
+  bin="${CARGO_TARGET_DIR:-target}/dist/svcgen"
 fi
 bin=$(realpath "$bin")
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
@@ -63,8 +64,10 @@ for name, path in zip(targets, sys.argv[1:]):
     result = json.load(open(path))["results"][0]
     median = result["median"]
     ok = median <= targets[name]
+    cpu = (result["user"] + result["system"]) * 1000
     print(f"median {name}: {median * 1000:.0f} ms over {len(result['times'])} runs "
-          f"(target <= {targets[name]:.0f} s: {'met' if ok else 'MISSED'})")
+          f"(target <= {targets[name]:.0f} s: {'met' if ok else 'MISSED'}), "
+          f"mean CPU {cpu:.0f} ms")
     if not ok:
         missed.append(name)
 if missed and os.environ.get("BENCH_ENFORCE") == "1":

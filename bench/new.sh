@@ -12,15 +12,16 @@
 # runs became 30 to 55 ms. A user creating one service does not pay that, so each run starts
 # with nothing waiting to be written back.
 #
-# usage: bench/new.sh [SVCGEN_BINARY]     (default: a release build of this checkout)
+# usage: bench/new.sh [SVCGEN_BINARY]     (default: this checkout built with `--profile dist`,
+#                                          the build handed to users)
 #   RUNS=50 bench/new.sh                   more runs per mode (default 40)
 #   JSON=out.json bench/new.sh             also keep hyperfine's raw results
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-}
 if [ -z "$bin" ]; then
-  cargo build --release --locked --quiet
-  bin="${CARGO_TARGET_DIR:-target}/release/svcgen"
+  cargo build --profile dist --locked --quiet
+  bin="${CARGO_TARGET_DIR:-target}/dist/svcgen"
 fi
 bin=$(realpath "$bin")
 runs=${RUNS:-40}
@@ -63,13 +64,15 @@ peak_rss() {
   done | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
-printf '\n%-10s %12s %12s %12s %6s %14s\n' mode "median ms" "mean ms" "min ms" runs "peak RSS KiB"
+# CPU is hyperfine's mean user + system time: steadier than wall time on a shared machine.
+printf '\n%-10s %12s %12s %12s %12s %6s %14s\n' mode "median ms" "mean ms" "min ms" "cpu ms" runs "peak RSS KiB"
 for mode in "${modes[@]}"; do
   name=${mode%%:*} flag=${mode#*:}
   jq -r --arg name "$name" '.results[] | select(.command == $name)
     | [.command, (.median * 1000 * 100 | round / 100), (.mean * 1000 * 100 | round / 100),
-       (.min * 1000 * 100 | round / 100), (.times | length)] | @tsv' "$work/new.json" |
-    while IFS=$'\t' read -r n median mean min count; do
-      printf '%-10s %12s %12s %12s %6s %14s\n' "$n" "$median" "$mean" "$min" "$count" "$(peak_rss "$flag")"
+       (.min * 1000 * 100 | round / 100), ((.user + .system) * 1000 * 100 | round / 100),
+       (.times | length)] | @tsv' "$work/new.json" |
+    while IFS=$'\t' read -r n median mean min cpu count; do
+      printf '%-10s %12s %12s %12s %12s %6s %14s\n' "$n" "$median" "$mean" "$min" "$cpu" "$count" "$(peak_rss "$flag")"
     done
 done

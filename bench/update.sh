@@ -8,15 +8,16 @@
 # runs a real three-way merge. Each timed update starts from a fresh copy of that service (hyperfine's
 # --prepare step, not timed).
 #
-# usage: bench/update.sh [SVCGEN_BINARY]   (default: a release build of this checkout)
+# usage: bench/update.sh [SVCGEN_BINARY]   (default: this checkout built with
+#        `--profile dist`, the build handed to users)
 # env:   RUNS=30 (minimum runs per command), BENCH_ENFORCE=1 (exit 1 when a median misses its
 #        target: check <= 20 ms, update <= 60 ms)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-}
 if [ -z "$bin" ]; then
-  cargo build --release --locked --quiet
-  bin="${CARGO_TARGET_DIR:-target}/release/svcgen"
+  cargo build --profile dist --locked --quiet
+  bin="${CARGO_TARGET_DIR:-target}/dist/svcgen"
 fi
 bin=$(realpath "$bin")
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
@@ -64,8 +65,10 @@ for name, path in zip(["check", "update"], sys.argv[1:]):
     result = json.load(open(path))["results"][0]
     median = result["median"] * 1000
     ok = median <= targets[name]
+    cpu = (result["user"] + result["system"]) * 1000
     print(f"median {name}: {median:.1f} ms over {len(result['times'])} runs "
-          f"(target <= {targets[name]:.0f} ms: {'met' if ok else 'MISSED'})")
+          f"(target <= {targets[name]:.0f} ms: {'met' if ok else 'MISSED'}), "
+          f"mean CPU {cpu:.1f} ms")
     if not ok:
         missed.append(name)
 if missed and os.environ.get("BENCH_ENFORCE") == "1":

@@ -6,7 +6,7 @@
 //!    memory and checks its `blueprint.toml` ([`blueprint::manifest`]).
 //! 2. [`resolve`] turns flags, an answers file and prompts into typed [`answers::Answers`].
 //! 3. [`render::render`] is a pure function from blueprint and answers to a [`tree::Tree`].
-//! 4. Commands apply trees: [`apply`] writes one atomically, [`git_repo`] commits it, and
+//! 4. Commands apply trees: [`apply`] writes one atomically, [`git`] commits it, and
 //!    [`record`] keeps what later commands need to render the same tree again.
 //! 5. [`events`] plans `add-event` against a service's files ([`workdir`]) or a tree in memory.
 
@@ -17,9 +17,7 @@ pub mod diff;
 pub mod error;
 pub mod events;
 pub mod generate;
-pub mod git_format;
-pub mod git_ignore;
-pub mod git_repo;
+pub mod git;
 pub mod keywords;
 pub mod kit;
 pub mod macro_recursion;
@@ -30,7 +28,6 @@ pub mod render;
 pub mod resolve;
 pub mod service;
 pub mod template;
-pub mod template_parse;
 pub mod tree;
 pub mod update;
 

@@ -2,7 +2,6 @@
 //! library (`src/lib.rs`); each subcommand in `commands/` is a thin adapter over it.
 
 mod commands;
-mod libm_shim;
 mod ui;
 
 use std::process::ExitCode;

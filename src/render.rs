@@ -8,7 +8,6 @@ use crate::answers::Answers;
 use crate::blueprint::{Blueprint, TemplateFile};
 use crate::error::{Error, Location, Result};
 use crate::template::{self, TemplateError};
-use crate::template_parse;
 use crate::tree::{FileEntry, RelPath, Tree};
 
 pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
@@ -100,49 +99,9 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             (file.path.as_str(), text)
         })
         .collect();
-    let tera = blueprint.compiled.get_or_parse(&sources, || {
-        let mut tera = template::new_tera();
-        let mut parser = template_parse::Parser::default();
-        // Parsed one by one, so a syntax error names its file; linked (`extends`, `import`) once
-        // all are in, so a template may build on one that sorts after it.
-        for (path, source) in &sources {
-            let parsed = parser
-                .parse(path, source)
-                .map_err(|err| template_error(blueprint, path, template::describe(&err, source)))?;
-            tera.templates.insert((*path).to_owned(), parsed);
-        }
-        tera.build_inheritance_chains()
-            .and_then(|()| tera.check_macro_files())
-            .map_err(|err| Error::Template {
-                location: Location {
-                    file: blueprint.origin.clone(),
-                    line: None,
-                },
-                message: template::describe(&err, "").message,
-            })?;
-        if let Some(endless) = crate::macro_recursion::find_endless(&tera) {
-            let source = sources
-                .iter()
-                .find(|(path, _)| *path == endless.template)
-                .map_or("", |(_, source)| *source);
-            let opening = format!("macro {}(", endless.name);
-            return Err(Error::Template {
-                location: Location {
-                    file: blueprint.display_path(&endless.template),
-                    line: source
-                        .lines()
-                        .position(|line| line.contains(&opening))
-                        .map(|index| index + 1),
-                },
-                message: format!(
-                    "macro `{}` always calls itself ({}) and would recurse until svcgen runs out of stack; call it again only under an `{{% if %}}` that ends the recursion",
-                    endless.name,
-                    endless.cycle.join(" -> ")
-                ),
-            });
-        }
-        Ok(tera)
-    })?;
+    let tera = blueprint
+        .compiled
+        .get_or_parse(&sources, || parse_templates(blueprint, &sources))?;
 
     let mut tree = Tree::new();
     for (file, path) in selected {
@@ -178,6 +137,74 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
         });
     }
     Ok(tree)
+}
+
+/// Parses every template of a render into one Tera, linked (`extends`, `import`) once all are in
+/// so a template may build on one that sorts after it.
+fn parse_templates(blueprint: &Blueprint, sources: &[(&str, &str)]) -> Result<tera::Tera> {
+    let mut tera = template::new_tera();
+    let Err(err) = tera.add_raw_templates(sources.iter().copied()) else {
+        refuse_endless_macros(blueprint, sources, &tera)?;
+        return Ok(tera);
+    };
+    // Tera stops at the first template that does not parse, and names it only inside its
+    // message; parsing each alone again (only on this error path) finds it without reading
+    // that message. A template that parses alone failed to link instead.
+    for (path, source) in sources {
+        if let Err(err) = tera::Tera::default().add_raw_templates([(path, source)])
+            && is_syntax_error(&err)
+        {
+            return Err(template_error(
+                blueprint,
+                path,
+                template::describe(&err, source),
+            ));
+        }
+    }
+    Err(Error::Template {
+        location: Location {
+            file: blueprint.origin.clone(),
+            line: None,
+        },
+        message: template::describe(&err, "").message,
+    })
+}
+
+/// A macro that always calls itself would overflow the stack while rendering, which aborts the
+/// process: found first (see [`crate::macro_recursion`]), it is an error naming the macro.
+fn refuse_endless_macros(
+    blueprint: &Blueprint,
+    sources: &[(&str, &str)],
+    tera: &tera::Tera,
+) -> Result<()> {
+    let Some(endless) = crate::macro_recursion::find_endless(tera) else {
+        return Ok(());
+    };
+    let source = sources
+        .iter()
+        .find(|(path, _)| *path == endless.template)
+        .map_or("", |(_, source)| *source);
+    let opening = format!("macro {}(", endless.name);
+    Err(Error::Template {
+        location: Location {
+            file: blueprint.display_path(&endless.template),
+            line: source
+                .lines()
+                .position(|line| line.contains(&opening))
+                .map(|index| index + 1),
+        },
+        message: format!(
+            "macro `{}` always calls itself ({}) and would recurse until svcgen runs out of stack; call it again only under an `{{% if %}}` that ends the recursion",
+            endless.name,
+            endless.cycle.join(" -> ")
+        ),
+    })
+}
+
+/// Whether Tera failed to parse a template, rather than to link it to the others: only a parse
+/// failure carries the parser's report as its cause.
+fn is_syntax_error(err: &tera::Error) -> bool {
+    std::error::Error::source(err).is_some()
 }
 
 fn template_error(blueprint: &Blueprint, path: &str, err: TemplateError) -> Error {
@@ -404,6 +431,67 @@ copy_without_render = ["static/**"]
         assert_eq!(
             err.to_string(),
             "bp/template/z.txt:2: Variable `undefined_thing` not found in context"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line() {
+        let bp = blueprint(
+            "",
+            &[
+                ("a.txt", b"fine {{ name }}\n", Mode::Regular),
+                ("m.txt", b"one\ntwo\n{{ name oops }}\n", Mode::Regular),
+                ("z.txt", b"{% if %}\n", Mode::Regular),
+            ],
+        );
+        let err = render(&bp, &answers(&bp, &[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bp/template/m.txt:3: template syntax error: expected `or`, `and`, `not`, `<=`, `>=`, `<`, `>`, `==`, `!=`, `+`, `-`, `*`, `/`, `%`, a filter, or a variable end (`}}`)"
+        );
+    }
+
+    #[test]
+    fn a_template_extends_and_imports_templates_that_sort_after_it() {
+        let bp = blueprint(
+            "",
+            &[
+                (
+                    "a.txt",
+                    b"{% extends \"z-base.txt\" %}{% import \"z-macros.txt\" as m %}{% block body %}child of {{ m::who() }}{% endblock %}",
+                    Mode::Regular,
+                ),
+                (
+                    "z-base.txt",
+                    b"[{% block body %}base{% endblock %}]",
+                    Mode::Regular,
+                ),
+                (
+                    "z-macros.txt",
+                    b"{% macro who() %}{{ name }}{% endmacro %}",
+                    Mode::Regular,
+                ),
+            ],
+        );
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(text(&tree, "a.txt"), "[child of my-svc]");
+        assert_eq!(text(&tree, "z-base.txt"), "[base]");
+    }
+
+    #[test]
+    fn a_missing_parent_template_is_an_error_of_the_blueprint() {
+        let bp = blueprint(
+            "",
+            &[(
+                "a.txt",
+                b"{% extends \"gone.txt\" %}{% block b %}{% endblock %}",
+                Mode::Regular,
+            )],
+        );
+        let err = render(&bp, &answers(&bp, &[])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bp: Template 'a.txt' is inheriting from 'gone.txt', which doesn't exist or isn't loaded."
         );
     }
 

@@ -69,6 +69,106 @@ fn new_creates_a_repository_with_one_commit_and_a_record() {
     assert_eq!(entries(tmp.path()), ["catalog"]);
 }
 
+/// `svcgen new` makes the repository `git init && git add -A && git commit` would: the author from
+/// `GIT_AUTHOR_*` even with no git configuration at all, the hooks of the user's
+/// `init.templateDir` installed, `init.defaultBranch` followed, and a repository `git fsck
+/// --strict` passes and `git status` calls clean.
+#[cfg(unix)]
+#[test]
+fn new_commits_as_git_would_with_the_users_identity_template_hooks_and_branch() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let hooks = tmp.path().join("templates/hooks");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = hooks.join("commit-msg");
+    std::fs::write(&hook, "#!/bin/sh\ngrep -q . \"$1\"\n").unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let empty_config = tmp.path().join("empty.gitconfig");
+    std::fs::write(&empty_config, "").unwrap();
+    let team_config = tmp.path().join("team.gitconfig");
+    std::fs::write(
+        &team_config,
+        format!(
+            "[init]\n\ttemplateDir = {}\n\tdefaultBranch = trunk\n",
+            tmp.path().join("templates").display()
+        ),
+    )
+    .unwrap();
+    // Only what the test sets: no system file, a global file of its own, an empty home.
+    let isolated = |cmd: &mut std::process::Command, global: &Path| {
+        for name in [
+            "GIT_AUTHOR_NAME",
+            "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME",
+            "GIT_COMMITTER_EMAIL",
+            "GIT_TEMPLATE_DIR",
+            "EMAIL",
+        ] {
+            cmd.env_remove(name);
+        }
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", global)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"));
+    };
+    let git = |dir: &Path, args: &[&str]| {
+        let mut cmd = std::process::Command::new("git");
+        cmd.arg("-C").arg(dir).args(args);
+        isolated(&mut cmd, &empty_config);
+        cmd.output().ok()
+    };
+
+    let by_env = tmp.path().join("by-env");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("svcgen"));
+    cmd.args(["new", "by-env", "--no-input", "--quiet", "--output"])
+        .arg(&by_env);
+    isolated(&mut cmd, &empty_config);
+    let status = cmd
+        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let repo = git2::Repository::open(&by_env).unwrap();
+    let head = repo.head().unwrap();
+    assert_eq!(head.name().ok(), Some("refs/heads/main"));
+    let commit = head.peel_to_commit().unwrap();
+    assert_eq!(commit.author().name().ok(), Some("Ada Lovelace"));
+    assert_eq!(commit.author().email().ok(), Some("ada@example.com"));
+
+    let by_template = tmp.path().join("by-template");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("svcgen"));
+    cmd.args(["new", "by-template", "--no-input", "--quiet", "--output"])
+        .arg(&by_template);
+    isolated(&mut cmd, &team_config);
+    assert!(cmd.status().unwrap().success());
+    let repo = git2::Repository::open(&by_template).unwrap();
+    assert_eq!(repo.head().unwrap().name().ok(), Some("refs/heads/trunk"));
+    let installed = by_template.join(".git/hooks/commit-msg");
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(&hook).unwrap()
+    );
+    let mode = std::fs::metadata(&installed).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "the hook is executable");
+    // With no configuration at all, the commit falls back to svcgen's own identity.
+    let commit = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(commit.author().name().ok(), Some("svcgen"));
+
+    // git's own verdicts, where git is installed.
+    for dir in [&by_env, &by_template] {
+        let Some(fsck) = git(dir, &["fsck", "--strict", "--full"]) else {
+            return;
+        };
+        assert!(fsck.status.success(), "{fsck:?}");
+        assert_eq!(String::from_utf8_lossy(&fsck.stderr), "", "{dir:?}");
+        let status = git(dir, &["status", "--porcelain"]).unwrap();
+        assert_eq!(String::from_utf8_lossy(&status.stdout), "", "{dir:?}");
+    }
+}
+
 /// Modes are the blueprint's exactly, whatever the umask: files are created with their mode, and
 /// set again through the open file when the umask took bits from it.
 #[cfg(unix)]
@@ -103,7 +203,8 @@ fn modes_are_exact_under_a_restrictive_umask() {
     };
     assert_eq!(mode("scripts/check.sh"), 0o755);
     assert_eq!(mode("README.md"), 0o644);
-    assert_eq!(mode(".git/index"), 0o644);
+    // `.git` follows the umask, as `git init` and `git add` under `umask 077` leave it.
+    assert_eq!(mode(".git/index"), 0o600);
     let repo = git2::Repository::open(&dest).unwrap();
     assert_eq!(repo.statuses(None).unwrap().len(), 0, "the index matches");
 }

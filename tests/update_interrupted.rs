@@ -202,9 +202,20 @@ fn an_interrupted_update_leaves_the_old_tree_or_the_new_one() {
                 kept_old += 1;
                 assert_ne!(code, Some(0), "{context}");
             } else {
+                let differences = |other: &BTreeMap<String, Option<(Vec<u8>, bool)>>| {
+                    after
+                        .keys()
+                        .chain(other.keys())
+                        .filter(|k| after.get(*k) != other.get(*k))
+                        .take(8)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                };
                 assert!(
                     after == new,
-                    "{context}: neither the old tree nor the new one; check said {}",
+                    "{context}: neither the old tree nor the new one (differs from the old at {:?}, from the new at {:?}); check said {}",
+                    differences(&old),
+                    differences(&new),
                     String::from_utf8_lossy(&check.stderr)
                 );
                 got_new += 1;

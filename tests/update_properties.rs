@@ -121,10 +121,10 @@ fn lost_edits(n: usize, edits: &[(Side, Edit)], merged: &[u8]) -> Vec<String> {
             Edit::InsertAfter(t) => Some(format!("{side:?} new {t}")),
             Edit::Keep | Edit::Delete => None,
         };
-        if let Some(added) = added {
-            if !lines.contains(&added.as_str()) {
-                lost.push(format!("lost the line {added:?} {side:?} added"));
-            }
+        if let Some(added) = added
+            && !lines.contains(&added.as_str())
+        {
+            lost.push(format!("lost the line {added:?} {side:?} added"));
         }
         if matches!(edit, Edit::Replace(_) | Edit::Delete) && lines.contains(&line.as_str()) {
             lost.push(format!("kept {line:?}, which {side:?} removed"));

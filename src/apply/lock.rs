@@ -1,20 +1,19 @@
 //! Telling a folder svcgen is writing from one a killed svcgen left behind.
 //!
-//! Each staging folder has a lock file (inside it, or beside it when the folder's contents must
-//! be exactly what is staged) that its svcgen holds locked while it works. The lock goes with
-//! the process, however it ends, so a later svcgen that can take the lock knows the folder is a
-//! leftover. A folder without a lock file is a leftover too once it is a minute old (the lock
-//! file is created right after the folder, so a younger one may be just starting).
+//! A staging folder is created by [`locked_folder`]: first its lock file, beside it
+//! (`<folder>.lock`), locked; only then the folder. The lock goes with the process, however it
+//! ends, so a later svcgen that can take the lock (or finds none: it is removed only once the
+//! folder is gone) knows the folder is a leftover. A folder that is renamed into place (the
+//! transaction's `.svcgen/transaction`) also gets a lock inside it before the rename.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const LOCK_FILE: &str = ".svcgen-lock";
 /// Suffix of a lock file kept beside its folder.
 pub const SIBLING_SUFFIX: &str = ".lock";
-const YOUNG: Duration = Duration::from_secs(60);
 const RETRIES: usize = 10;
 const RETRY_PAUSE: Duration = Duration::from_millis(20);
 
@@ -26,7 +25,7 @@ pub struct FolderLock {
 }
 
 impl FolderLock {
-    /// Creates the lock file `lock_file` (for a folder this process just created) and locks it.
+    /// Creates the lock file `lock_file` and locks it.
     pub fn take(lock_file: &Path) -> io::Result<FolderLock> {
         let file = fs::OpenOptions::new()
             .write(true)
@@ -34,6 +33,38 @@ impl FolderLock {
             .open(lock_file)?;
         file.lock()?;
         Ok(FolderLock { _file: file })
+    }
+}
+
+/// Creates a new folder `<prefix><random>` in `parent`, its lock beside it taken first, so that
+/// the folder never exists unlocked while this process lives. Returns the folder and the lock.
+pub fn locked_folder(parent: &Path, prefix: &str) -> io::Result<(PathBuf, FolderLock)> {
+    loop {
+        let lock_file = tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(SIBLING_SUFFIX)
+            .tempfile_in(parent)?;
+        let (file, lock_path) = lock_file.keep().map_err(|err| err.error)?;
+        file.lock()?;
+        let lock = FolderLock { _file: file };
+        let name = lock_path.as_os_str().to_string_lossy();
+        let folder = PathBuf::from(
+            name.strip_suffix(SIBLING_SUFFIX)
+                .expect("the lock was named with the suffix"),
+        );
+        match fs::create_dir(&folder) {
+            Ok(()) => return Ok((folder, lock)),
+            // A folder of that name was left by someone else: try another name.
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                drop(lock);
+                let _ = fs::remove_file(&lock_path);
+            }
+            Err(err) => {
+                drop(lock);
+                let _ = fs::remove_file(&lock_path);
+                return Err(err);
+            }
+        }
     }
 }
 
@@ -49,35 +80,28 @@ pub fn beside(folder: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Whether `folder`, locked by `lock_file`, is a leftover of an svcgen that is no longer
-/// running.
-pub fn is_abandoned(folder: &Path, lock_file: &Path) -> io::Result<bool> {
-    match fs::File::open(lock_file) {
-        Ok(file) => {
-            // A lock is also held, for a moment, by a child process this or another svcgen
-            // forks before it execs (the lock's file descriptor is copied until then): retry
-            // briefly before calling it held by a live svcgen.
-            for attempt in 0..RETRIES {
-                match file.try_lock() {
-                    Ok(()) => return Ok(true),
-                    Err(fs::TryLockError::WouldBlock) if attempt + 1 < RETRIES => {
-                        std::thread::sleep(RETRY_PAUSE);
-                    }
-                    Err(fs::TryLockError::WouldBlock) => return Ok(false),
-                    Err(fs::TryLockError::Error(err)) => return Err(err),
-                }
+/// Whether the folder locked by `lock_file` is a leftover of an svcgen that is no longer
+/// running: nobody holds its lock, or the lock is gone.
+pub fn is_abandoned(lock_file: &Path) -> io::Result<bool> {
+    let file = match fs::File::open(lock_file) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(true),
+        Err(err) => return Err(err),
+    };
+    // A lock is also held, for a moment, by a child process this or another svcgen forks
+    // before it execs (the lock's file descriptor is copied until then): retry briefly before
+    // calling it held by a live svcgen.
+    for attempt in 0..RETRIES {
+        match file.try_lock() {
+            Ok(()) => return Ok(true),
+            Err(fs::TryLockError::WouldBlock) if attempt + 1 < RETRIES => {
+                std::thread::sleep(RETRY_PAUSE);
             }
-            Ok(false)
+            Err(fs::TryLockError::WouldBlock) => return Ok(false),
+            Err(fs::TryLockError::Error(err)) => return Err(err),
         }
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            let modified = fs::symlink_metadata(folder)?.modified()?;
-            let age = SystemTime::now()
-                .duration_since(modified)
-                .unwrap_or_default();
-            Ok(age > YOUNG)
-        }
-        Err(err) => Err(err),
     }
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -87,15 +111,16 @@ mod tests {
     #[test]
     fn a_held_lock_is_not_abandoned_and_a_released_one_is() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = FolderLock::take(&inside(dir.path())).unwrap();
-        assert!(!is_abandoned(dir.path(), &inside(dir.path())).unwrap());
+        let (folder, lock) = locked_folder(dir.path(), "stage-").unwrap();
+        assert!(folder.is_dir());
+        assert!(!is_abandoned(&beside(&folder)).unwrap());
         drop(lock);
-        assert!(is_abandoned(dir.path(), &inside(dir.path())).unwrap());
+        assert!(is_abandoned(&beside(&folder)).unwrap());
     }
 
     #[test]
-    fn a_young_folder_without_a_lock_may_be_starting() {
+    fn a_folder_whose_lock_is_gone_is_abandoned() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(!is_abandoned(dir.path(), &beside(dir.path())).unwrap());
+        assert!(is_abandoned(&beside(&dir.path().join("stage-x"))).unwrap());
     }
 }

@@ -12,7 +12,7 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use super::interrupt::{self, Critical};
-use super::lock::{self, FolderLock};
+use super::lock;
 use crate::error::{Error, Result};
 use crate::tree::Tree;
 
@@ -53,21 +53,18 @@ pub fn create_dir_atomically(
     let created_parent = create_missing_dirs(&parent)?;
 
     let result = (|| {
-        let staging = tempfile::Builder::new()
-            .prefix(STAGING_PREFIX)
-            .tempdir_in(&parent)
-            .map_err(|err| Error::io(&parent, err))?;
-        // Beside the folder, not in it: what is staged is committed and renamed as it is.
-        let lock_path = lock::beside(staging.path());
-        let lock = FolderLock::take(&lock_path).map_err(|err| Error::io(&lock_path, err))?;
+        // The lock is beside the folder, not in it (what is staged is committed and renamed as
+        // it is), and taken before the folder exists.
+        let (staged, lock) =
+            lock::locked_folder(&parent, STAGING_PREFIX).map_err(|err| Error::io(&parent, err))?;
+        let lock_path = lock::beside(&staged);
         let placed = (|| {
-            write_tree(tree, staging.path())?;
+            write_tree(tree, &staged)?;
             interrupt::check()?;
-            finish(staging.path())?;
+            finish(&staged)?;
             interrupt::check()?;
-            set_dir_mode(staging.path())?;
+            set_dir_mode(&staged)?;
             // Renaming over an empty directory is allowed on Unix; elsewhere remove it first.
-            let staged = staging.path().to_owned();
             fs::rename(&staged, dest)
                 .or_else(|_| {
                     fs::remove_dir(dest).ok();
@@ -75,21 +72,12 @@ pub fn create_dir_atomically(
                 })
                 .map_err(|err| Error::io(dest, err))
         })();
-        match placed {
-            // The temporary folder is now `dest`: nothing left to remove but the lock.
-            Ok(()) => {
-                let _ = staging.keep();
-            }
-            Err(err) => {
-                drop(staging);
-                drop(lock);
-                let _ = fs::remove_file(&lock_path);
-                return Err(err);
-            }
+        if placed.is_err() {
+            let _ = fs::remove_dir_all(&staged);
         }
         drop(lock);
         let _ = fs::remove_file(&lock_path);
-        Ok(())
+        placed
     })();
 
     if result.is_err()
@@ -120,7 +108,7 @@ pub fn remove_abandoned_staging(parent: &Path) -> Result<Vec<PathBuf>> {
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         if is_dir {
             let lock_path = lock::beside(&path);
-            if lock::is_abandoned(&path, &lock_path).map_err(|err| Error::io(&path, err))? {
+            if lock::is_abandoned(&lock_path).map_err(|err| Error::io(&path, err))? {
                 fs::remove_dir_all(&path).map_err(|err| Error::io(&path, err))?;
                 let _ = fs::remove_file(&lock_path);
                 removed.push(path);

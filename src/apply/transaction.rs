@@ -112,27 +112,31 @@ pub(crate) fn apply_with(
     }
 
     let order = application_order(changes);
-    let staging = tempfile::Builder::new()
-        .prefix(STAGING_PREFIX)
-        .tempdir_in(&svcgen_dir)
+    // Locked from before it exists (beside it, while it is staged) and from inside (once it
+    // is renamed into place), so no other svcgen ever takes it for a leftover.
+    let (staged, staging_lock) = lock::locked_folder(&svcgen_dir, STAGING_PREFIX)
         .map_err(|err| Error::io(&svcgen_dir, err))?;
-    let _lock = FolderLock::take(&lock::inside(staging.path()))
-        .map_err(|err| Error::io(staging.path(), err))?;
-    let journal = match stage(root, staging.path(), changes, &order, made_svcgen_dir) {
-        Ok(journal) => journal,
-        Err(err) => {
-            drop(staging);
-            if made_svcgen_dir {
-                let _ = fs::remove_dir(&svcgen_dir);
-            }
-            return Err(err);
-        }
-    };
-    let staged = staging.keep();
-    if let Err(err) = fs::rename(&staged, &final_dir) {
+    let give_up = |err: Error| {
         let _ = fs::remove_dir_all(&staged);
-        return Err(Error::io(&final_dir, err));
+        let _ = fs::remove_file(lock::beside(&staged));
+        if made_svcgen_dir {
+            let _ = fs::remove_dir(&svcgen_dir);
+        }
+        err
+    };
+    let _lock = match FolderLock::take(&lock::inside(&staged)) {
+        Ok(lock) => lock,
+        Err(err) => return Err(give_up(Error::io(&staged, err))),
+    };
+    let journal = match stage(root, &staged, changes, &order, made_svcgen_dir) {
+        Ok(journal) => journal,
+        Err(err) => return Err(give_up(err)),
+    };
+    if let Err(err) = fs::rename(&staged, &final_dir) {
+        return Err(give_up(Error::io(&final_dir, err)));
     }
+    drop(staging_lock);
+    let _ = fs::remove_file(lock::beside(&staged));
 
     let txn = Transaction {
         root,
@@ -419,20 +423,28 @@ pub fn recover(root: &Path) -> Result<Vec<Recovery>> {
         if path == final_dir {
             continue;
         }
-        if name.starts_with(STAGING_PREFIX)
-            && entry.file_type().is_ok_and(|t| t.is_dir())
-            && is_abandoned(&path, &lock::inside(&path)).map_err(|err| Error::io(&path, err))?
+        if !name.starts_with(STAGING_PREFIX) {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let lock_file = lock::beside(&path);
+            if is_abandoned(&lock_file).map_err(|err| Error::io(&path, err))? {
+                fs::remove_dir_all(&path).map_err(|err| Error::io(&path, err))?;
+                let _ = fs::remove_file(lock_file);
+                done.push(Recovery::Discarded);
+            }
+        } else if let Some(folder) = name.strip_suffix(lock::SIBLING_SUFFIX)
+            && !svcgen_dir.join(folder).exists()
+            && is_abandoned(&path).map_err(|err| Error::io(&path, err))?
         {
-            fs::remove_dir_all(&path).map_err(|err| Error::io(&path, err))?;
-            done.push(Recovery::Discarded);
+            // Killed between taking the lock and making its folder.
+            let _ = fs::remove_file(&path);
         }
     }
     if fs::symlink_metadata(&final_dir).is_err() {
         return Ok(done);
     }
-    if !is_abandoned(&final_dir, &lock::inside(&final_dir))
-        .map_err(|err| Error::io(&final_dir, err))?
-    {
+    if !is_abandoned(&lock::inside(&final_dir)).map_err(|err| Error::io(&final_dir, err))? {
         return Err(Error::TransactionPending(final_dir));
     }
     // The lock is free: take it, so no other svcgen starts recovering the same transaction.

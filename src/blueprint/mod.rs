@@ -6,7 +6,6 @@
 //! [`crate::render::render`] pure.
 
 pub mod builtin;
-pub mod git_source;
 pub mod locate;
 pub mod manifest;
 pub mod source;

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Blueprint, SourceFile, builtin, git_source};
+use super::{Blueprint, SourceFile, builtin};
 use crate::error::{Error, Result};
+use crate::git::mirror;
 use crate::tree::Mode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +72,7 @@ impl BlueprintSource {
                 used_offline_cache: false,
             }),
             BlueprintSource::Git { url, reference } => {
-                let fetched = git_source::fetch(url, reference.as_deref(), cache_dir)?;
+                let fetched = mirror::fetch(url, reference.as_deref(), cache_dir)?;
                 Ok(LoadedBlueprint {
                     blueprint: Blueprint::from_files(self.to_string(), fetched.files)?,
                     commit: Some(fetched.commit),

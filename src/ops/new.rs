@@ -11,7 +11,7 @@ use crate::generate::generate;
 use crate::resolve::{Prompter, resolve_answers};
 use crate::service::Record;
 use crate::tree::Tree;
-use crate::{git_repo, name};
+use crate::{git, name};
 
 pub struct NewOptions<'a> {
     /// The service's name: its crate name and DNS label.
@@ -106,7 +106,7 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
     let mut commit = None;
     create_dir_atomically(&created.tree, options.dest, |staging| {
         if options.git {
-            commit = Some(git_repo::init_and_commit(staging, &created.tree, &message)?);
+            commit = Some(git::init_and_commit(staging, &created.tree, &message)?);
         }
         Ok(())
     })?;

@@ -229,5 +229,5 @@ fn commit(dir: &Path, update: &Update) -> Result<String> {
         env!("CARGO_PKG_VERSION"),
         update.counts()
     );
-    crate::update::commit::commit_paths(dir, &written, &deleted, &message)
+    crate::git::commit_paths(dir, &written, &deleted, &message)
 }

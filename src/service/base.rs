@@ -364,11 +364,9 @@ pub fn is_svcgen_file(path: &RelPath) -> bool {
     path.as_str().starts_with(SVCGEN_DIR)
 }
 
-/// The id git gives these bytes as a blob (`git hash-object`). Plain SHA-1 rather than
-/// libgit2's collision-detecting one: the ids are the same, in a fraction of the time, and these
-/// are bytes svcgen rendered itself, not objects fetched from someone else.
+/// The id git gives these bytes as a blob (`git hash-object`).
 pub fn blob_id(contents: &[u8]) -> String {
-    crate::git_format::object_id(crate::git_format::Kind::Blob, contents).to_string()
+    crate::git::blob_id(contents)
 }
 
 #[cfg(test)]

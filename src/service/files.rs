@@ -141,11 +141,11 @@ impl FileView for WorkDir {
     }
 
     fn read_blob(&self, id: &str) -> Result<Option<Vec<u8>>> {
-        Ok(crate::git_repo::read_blob(&self.root, id))
+        Ok(crate::git::read_blob(&self.root, id))
     }
 
     fn moved_to(&self, path: &RelPath) -> Result<Option<RelPath>> {
-        Ok(crate::git_repo::moved_to(&self.root, path.as_str())
+        Ok(crate::git::moved_to(&self.root, path.as_str())
             .and_then(|moved| RelPath::new(&moved).ok()))
     }
 

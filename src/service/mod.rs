@@ -71,7 +71,7 @@ impl Service {
 
     /// Paths with uncommitted changes; empty when the service is not in a git repository.
     pub fn uncommitted(&self) -> Result<Vec<String>> {
-        Ok(crate::git_repo::dirty_paths(&self.dir)?.unwrap_or_default())
+        Ok(crate::git::dirty_paths(&self.dir)?.unwrap_or_default())
     }
 }
 

@@ -11,7 +11,6 @@
 //!    service as it is) and theirs, under each file's [`policy`], into a [`plan::Plan`].
 //! 5. [`crate::apply`] writes the plan, the new record and the new base all or nothing.
 
-pub mod commit;
 pub mod merge;
 pub mod migrate;
 pub mod plan;

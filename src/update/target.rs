@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use crate::blueprint::Blueprint;
-use crate::blueprint::git_source::Mirror;
 use crate::blueprint::source::BlueprintSource;
 use crate::error::{Error, Result};
+use crate::git::mirror::Mirror;
 
 /// The blueprint an update renders, and how the record will name it.
 #[derive(Debug, Clone)]

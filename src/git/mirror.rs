@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{FetchOptions, ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
-use super::SourceFile;
+use crate::blueprint::SourceFile;
 use crate::error::{Error, Result};
 use crate::tree::Mode;
 
@@ -136,10 +136,14 @@ impl Mirror {
     }
 }
 
-/// Local repositories are fetched by libgit2 itself. Network transports go through the `git`
-/// command, as cargo's `net.git-fetch-with-cli` does: it brings the user's credential helpers,
-/// SSH agent and proxy settings, and keeps TLS out of svcgen (linking libgit2's OpenSSL
-/// transport made every run read the system's CA bundle at start-up, tripling `new`'s time).
+/// Local repositories (`file://`) are fetched by libgit2 itself: no credentials, proxy or TLS
+/// are involved. Network transports go through the `git` command, as cargo's
+/// `net.git-fetch-with-cli` does, because what makes a fetch work on a user's machine is git's
+/// own configuration, which libgit2 reads only in part: credential helpers (libgit2 only calls
+/// back into its caller), the SSH agent and `~/.ssh/config` host aliases and jump hosts (libssh2
+/// reads no ssh config), `http.proxy` and the system's TLS settings. It also keeps TLS and SSH
+/// libraries out of svcgen (linking libgit2's OpenSSL transport made every run read the
+/// system's CA bundle at start-up, tripling `new`'s time).
 fn fetch_into(repo: &Repository, mirror: &Path, url: &str) -> Result<()> {
     if url.starts_with("file://") {
         return repo

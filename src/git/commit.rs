@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::config::{self, Env};
 use crate::error::{Error, Result};
 
 /// Commits the files at `written` (changed or added) and `deleted`, relative to `dir`, on the
@@ -74,20 +75,13 @@ pub fn commit_paths(
     }
     let tree_id = tree_index.write_tree_to(&repo).map_err(failed)?;
     let tree = repo.find_tree(tree_id).map_err(failed)?;
-    let signature = repo
-        .signature()
-        .or_else(|_| git2::Signature::now("svcgen", "svcgen@localhost"))
-        .map_err(|err| Error::git("creating commit author", err))?;
+    let env = Env::process();
+    let (author, committer) = config::signatures(&config::repo_config(&repo, &env)?, &env)?;
+    let message =
+        git2::message_prettify(message, None).map_err(|err| Error::git("git commit", err))?;
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
     let id = repo
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &parents,
-        )
+        .commit(Some("HEAD"), &author, &committer, &message, &tree, &parents)
         .map_err(|err| Error::git("git commit", err))?;
 
     // The real index learns these paths too, so `git status` shows them committed.

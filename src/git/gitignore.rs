@@ -29,13 +29,13 @@ pub struct IgnoreRules {
 }
 
 impl IgnoreRules {
-    /// The rules of `tree`'s `.gitignore` files, and of `global_excludes` (git's
-    /// `core.excludesFile`) when given and readable.
-    pub fn of_tree(tree: &Tree, global_excludes: Option<&Path>) -> IgnoreRules {
+    /// The rules of `tree`'s `.gitignore` files, then of the `excludes` files that can be read
+    /// (see [`IgnoreRules::new`]).
+    pub fn of_tree<'a>(tree: &'a Tree, excludes: impl Iterator<Item = &'a Path>) -> IgnoreRules {
         let files = tree
             .iter()
             .map(|(path, entry)| (path.as_str(), entry.contents.as_slice()));
-        IgnoreRules::new(files, global_excludes.into_iter())
+        IgnoreRules::new(files, excludes)
     }
 
     /// The rules of the `.gitignore` files among `files` (repository-relative path, contents),
@@ -174,7 +174,7 @@ mod tests {
             ("README.md", "x"),
         ];
         let tree = tree(&files);
-        let rules = IgnoreRules::of_tree(&tree, None);
+        let rules = IgnoreRules::of_tree(&tree, std::iter::empty());
         let ignored: Vec<&str> = tree
             .iter()
             .filter(|(path, _)| rules.is_ignored(path))
@@ -232,14 +232,15 @@ mod tests {
         let global = dir.path().join("ignore");
         std::fs::write(&global, "*.swp\nnotes.md\n").unwrap();
 
-        let rules = IgnoreRules::of_tree(&tree, Some(&global));
+        let rules = IgnoreRules::of_tree(&tree, std::iter::once(global.as_path()));
         assert!(rules.is_ignored(&RelPath::new("a.swp").unwrap()));
         assert!(
             !rules.is_ignored(&RelPath::new("notes.md").unwrap()),
             "the tree's rule wins"
         );
 
-        let without = IgnoreRules::of_tree(&tree, Some(&dir.path().join("missing")));
+        let without =
+            IgnoreRules::of_tree(&tree, std::iter::once(dir.path().join("missing").as_path()));
         assert!(!without.is_ignored(&RelPath::new("a.swp").unwrap()));
     }
 }
