@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 
 /// Names that cargo refuses for a package, or that shadow a standard crate.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "alloc",
     "core",
     "proc-macro",

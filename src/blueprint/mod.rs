@@ -8,6 +8,7 @@
 pub mod builtin;
 pub mod locate;
 pub mod manifest;
+pub mod schema;
 pub mod source;
 
 use std::borrow::Cow;

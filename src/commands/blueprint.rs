@@ -1,4 +1,4 @@
-//! `svcgen blueprint lint|test|new`: the blueprint authoring kit on the command line.
+//! `svcgen blueprint lint|test|new|schema`: the blueprint authoring kit on the command line.
 
 use std::ffi::OsString;
 use std::fs;
@@ -29,7 +29,8 @@ use crate::ui::Ui;
   svcgen blueprint test ./acme-service        Compare each variant with snapshots/
   svcgen blueprint test --accept              Write the new output as the snapshots
   svcgen blueprint test --build               Also run [check] command in each variant
-  svcgen blueprint test --upgrade-only        Only the [[upgrade_tests]] (edits survive an update)")]
+  svcgen blueprint test --upgrade-only        Only the [[upgrade_tests]] (edits survive an update)
+  svcgen blueprint schema service             Its questions as a JSON Schema, for a portal's form")]
 pub struct BlueprintArgs {
     #[command(subcommand)]
     pub command: BlueprintCommand,
@@ -40,6 +41,7 @@ pub enum BlueprintCommand {
     Lint(LintArgs),
     Test(TestArgs),
     New(NewArgs),
+    Schema(super::blueprint_schema::SchemaArgs),
 }
 
 /// Check a blueprint without rendering it for a person: manifest, template syntax, variables
@@ -108,6 +110,7 @@ pub fn exec(args: BlueprintArgs, ui: &Ui) -> svcgen::Result<()> {
         BlueprintCommand::Lint(args) => exec_lint(args, ui),
         BlueprintCommand::Test(args) => exec_test(args, ui),
         BlueprintCommand::New(args) => exec_new(args, ui),
+        BlueprintCommand::Schema(args) => super::blueprint_schema::exec(args, ui),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod add_event;
 mod blueprint;
+mod blueprint_schema;
 mod blueprints;
 mod check;
 mod diff;
@@ -35,6 +36,8 @@ identical in shape across every service a platform team starts.",
   svcgen blueprint new acme-service       Start a blueprint of your own
   svcgen blueprint lint ./acme-service    Check it (every problem, with file:line)
   svcgen blueprint test ./acme-service    Compare its output with snapshots
+  svcgen blueprint schema service         Its questions as a JSON Schema, for a portal's form
+  svcgen new catalog --no-input --answers answers.json --format json   What a portal runs
 
 Exit codes: 0 success, 1 error, 2 bad command line; `update` 3 when conflicts are left to resolve,
 `check` 1 when behind and 2 on error."
