@@ -9,6 +9,7 @@ use svcgen::prompt::TerminalPrompter;
 use svcgen::resolve::Prompter;
 use svcgen::tree::Tree;
 
+use super::fleet::Format;
 use crate::ui::Ui;
 
 /// Create a new service repository from a blueprint.
@@ -18,7 +19,12 @@ use crate::ui::Ui;
   svcgen new catalog --no-input --set port=9000 --set example_resource=false
   svcgen new catalog --answers answers.toml --output services/catalog
   svcgen new catalog --blueprint ./blueprints/service --dry-run
-  svcgen new catalog --blueprint https://git.example.com/platform/blueprints.git#v2.1.0")]
+  svcgen new catalog --blueprint https://git.example.com/platform/blueprints.git#v2.1.0
+  svcgen new catalog --no-input --answers answers.json --format json
+
+--format json prints one JSON object on stdout (progress stays on stderr): path, service,
+blueprint {name, version, source, commit}, commit (the service's first commit, if git),
+files and answers; what a portal records about the service it made (docs/portals.md).")]
 pub struct NewArgs {
     /// Service name: the crate name and DNS label (lowercase letters, digits and `-`).
     pub name: String,
@@ -51,6 +57,10 @@ pub struct NewArgs {
     /// Do not create a git repository.
     #[arg(long)]
     pub no_git: bool,
+
+    /// Print what was made as text (on stderr) or as one JSON object on stdout.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
@@ -99,13 +109,45 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
             ),
         );
     }
-    report(&created, args.dry_run, ui);
+    // The status line goes to stderr either way; stdout holds the listing or the JSON.
+    report(&created, args.dry_run, args.format, ui);
+    if args.format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_report(&created, args.dry_run))
+                .expect("a JSON value serialises")
+        );
+    }
     Ok(())
 }
 
-fn report(created: &Created, dry_run: bool, ui: &Ui) {
+/// What a portal records about the service it made: where, from which blueprint at which
+/// version and commit, and with which answers.
+fn json_report(created: &Created, dry_run: bool) -> serde_json::Value {
+    let blueprint = &created.record.blueprint;
+    let path = std::path::absolute(&created.dest).unwrap_or_else(|_| created.dest.clone());
+    serde_json::json!({
+        "path": path.display().to_string(),
+        "service": created.record.service_name(),
+        "blueprint": {
+            "name": blueprint.name,
+            "version": blueprint.version.to_string(),
+            "source": blueprint.source.to_string(),
+            "commit": blueprint.commit,
+        },
+        "commit": created.commit,
+        "dry_run": dry_run,
+        "files": created.tree.iter().map(|(path, _)| path.to_string()).collect::<Vec<_>>(),
+        "answers": created.record.answers,
+        "warnings": created.warnings,
+    })
+}
+
+fn report(created: &Created, dry_run: bool, format: Format, ui: &Ui) {
     if dry_run {
-        print_listing(&created.tree);
+        if format == Format::Text {
+            print_listing(&created.tree);
+        }
         ui.status(
             "Would create",
             format!(
