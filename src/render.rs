@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::answers::Answers;
+use crate::blueprint::manifest::SVCGEN_VARIABLE;
 use crate::blueprint::{Blueprint, TemplateFile};
 use crate::error::{Error, Location, Result};
 use crate::template::{self, TemplateError};
@@ -17,7 +18,15 @@ pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
             origin: blueprint.origin.clone(),
         });
     }
-    render_with_context(blueprint, &template::context(answers))
+    let mut context = template::context(answers);
+    context.insert(
+        SVCGEN_VARIABLE,
+        &serde_json::json!({
+            "blueprint": blueprint.manifest.name,
+            "blueprint_version": blueprint.manifest.version.to_string(),
+        }),
+    );
+    render_with_context(blueprint, &context)
 }
 
 /// [`render`] with a ready Tera context, for parts (such as `add-event`'s) whose templates see
@@ -269,6 +278,20 @@ mod tests {
 
     fn paths(tree: &Tree) -> Vec<&str> {
         tree.iter().map(|(p, _)| p.as_str()).collect()
+    }
+
+    #[test]
+    fn templates_read_the_blueprint_name_and_version() {
+        let bp = blueprint(
+            "",
+            &[(
+                "catalog.yaml",
+                b"made-by: {{ svcgen.blueprint }} {{ svcgen.blueprint_version }}\n",
+                Mode::Regular,
+            )],
+        );
+        let tree = render(&bp, &answers(&bp, &[])).unwrap();
+        assert_eq!(text(&tree, "catalog.yaml"), "made-by: t 1.0.0\n");
     }
 
     const VARS: &str = r#"

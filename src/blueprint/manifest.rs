@@ -17,6 +17,11 @@ pub const MANIFEST_FILE: &str = "blueprint.toml";
 /// The variable every blueprint gets from the command line: the service name.
 pub const NAME_VARIABLE: &str = "name";
 
+/// What templates (not defaults or conditions) read about the blueprint rendering them:
+/// `{{ svcgen.blueprint }}` and `{{ svcgen.blueprint_version }}`, so a generated file such as a
+/// portal's catalog entry can say which blueprint version made it.
+pub const SVCGEN_VARIABLE: &str = "svcgen";
+
 #[derive(Debug, Clone)]
 pub struct Manifest {
     pub name: String,
@@ -508,6 +513,11 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
             "`{NAME_VARIABLE}` is given on the command line and cannot be declared"
         ));
     }
+    if name == SVCGEN_VARIABLE {
+        return Err(format!(
+            "`{SVCGEN_VARIABLE}` is set by svcgen for templates (`svcgen.blueprint`, `svcgen.blueprint_version`) and cannot be declared"
+        ));
+    }
     if !is_identifier(&name) {
         return Err(format!(
             "variable name `{name}` must be a lowercase identifier (letters, digits, `_`), so templates can use it"
@@ -786,6 +796,8 @@ mod tests {
     fn name_cannot_be_redeclared() {
         let err = parse("[variables.name]\ntype = \"string\"\n").unwrap_err();
         assert!(err.to_string().contains("cannot be declared"), "{err}");
+        let err = parse("[variables.svcgen]\ntype = \"string\"\n").unwrap_err();
+        assert!(err.to_string().contains("set by svcgen"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use regex::Regex;
 
 use super::{Finding, Lint, Rule, Use};
 use crate::blueprint::SourceFile;
-use crate::blueprint::manifest::{Default, NAME_VARIABLE};
+use crate::blueprint::manifest::{Default, NAME_VARIABLE, SVCGEN_VARIABLE};
 use crate::kit::suggest::suggestion;
 use crate::kit::usage;
 
@@ -74,7 +74,13 @@ impl Lint<'_> {
         let manifest = &self.blueprint.manifest;
         let mut found = Vec::new();
         for (name, uses) in &self.uses {
-            if name == NAME_VARIABLE || manifest.variable(name).is_some() {
+            // `svcgen` is set for templates only; a default or `when` reading it is reported by
+            // the declaration-order rule, whose `uses` carry an owner.
+            let only_templates = uses.iter().all(|u| u.owner.is_none());
+            if name == NAME_VARIABLE
+                || manifest.variable(name).is_some()
+                || (name == SVCGEN_VARIABLE && only_templates)
+            {
                 continue;
             }
             // Variables' own expressions are reported by the declaration-order rule.
