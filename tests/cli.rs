@@ -209,6 +209,84 @@ fn modes_are_exact_under_a_restrictive_umask() {
     assert_eq!(repo.statuses(None).unwrap().len(), 0, "the index matches");
 }
 
+/// What a portal reads after running `svcgen new`: one JSON object on stdout, nothing else
+/// there; progress stays on stderr.
+#[test]
+fn new_format_json_prints_what_was_made_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("catalog");
+    let output = svcgen()
+        .args([
+            "new",
+            "catalog",
+            "--no-input",
+            "--set",
+            "port=9000",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let made: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is exactly one JSON document");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("Created catalog from blueprint service"),
+        "{output:?}"
+    );
+
+    assert_eq!(
+        Path::new(made["path"].as_str().unwrap()),
+        std::path::absolute(&dest).unwrap()
+    );
+    assert_eq!(made["service"], "catalog");
+    assert_eq!(made["blueprint"]["name"], "service");
+    assert_eq!(made["blueprint"]["source"], "builtin:service");
+    let record = std::fs::read_to_string(dest.join(".svcgen/record.toml")).unwrap();
+    let version = made["blueprint"]["version"].as_str().unwrap();
+    assert!(
+        record.contains(&format!("version = \"{version}\"")),
+        "{record}"
+    );
+    // A built-in blueprint has no commit of its own; the service's first commit is HEAD.
+    assert!(made["blueprint"]["commit"].is_null(), "{made}");
+    let repo = git2::Repository::open(&dest).unwrap();
+    let head = repo
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    assert_eq!(made["commit"], head.as_str());
+    assert_eq!(made["answers"]["name"], "catalog");
+    assert_eq!(made["answers"]["port"], 9000);
+    assert_eq!(made["answers"]["database_name"], "catalog");
+    let files: Vec<&str> = made["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"Cargo.toml") && files.contains(&".svcgen/record.toml"));
+
+    // With --dry-run and --no-git: the same object, no commit, nothing written.
+    let planned = tmp.path().join("planned");
+    let output = svcgen()
+        .args(["new", "planned", "--no-input", "--dry-run", "--no-git"])
+        .args(["--format", "json", "--output"])
+        .arg(&planned)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["dry_run"], true);
+    assert!(plan["commit"].is_null());
+    assert!(!planned.exists());
+}
+
 #[test]
 fn dry_run_lists_files_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
