@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Validate the catalog-info.yaml that the `service` blueprint writes with Backstage's own
-# catalog model (@backstage/catalog-model, pinned in .ci/backstage/package-lock.json): the entity
-# policies the catalog applies to every file it reads, the Component kind's schema, and the
-# owner, system and dependsOn references.
+# What a portal reads from svcgen, checked with the portal's own code (pinned in
+# .ci/backstage/package-lock.json):
+# - the catalog-info.yaml that the `service` blueprint writes, with Backstage's catalog model
+#   (@backstage/catalog-model): the entity policies the catalog applies to every file it reads,
+#   the Component kind's schema, and the owner, system and dependsOn references;
+# - `svcgen blueprint schema` of every built-in blueprint, with Ajv as a draft-07 form validator
+#   (Backstage's forms): the defaults pass, bad answers fail.
 #
-#   bash .ci/check-catalog-info.sh SVCGEN
+#   bash .ci/check-portal.sh SVCGEN
 #
 # Needs node and npm (Debian's nodejs and npm, installed with apt when missing). The packages
 # go to $SVCGEN_CACHE/backstage-npm, reinstalled when the lock file changes.
@@ -29,7 +32,7 @@ if ! cmp -s "$here/backstage/package-lock.json" "$cache/package-lock.json" \
     cp "$here/backstage/package.json" "$here/backstage/package-lock.json" "$cache/"
     (cd "$cache" && npm ci --no-audit --no-fund --silent)
 fi
-cp "$here/backstage/check-catalog-info.cjs" "$cache/"
+cp "$here/backstage/check-catalog-info.cjs" "$here/backstage/check-form-schema.cjs" "$cache/"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -41,3 +44,10 @@ trap 'rm -rf "$tmp"' EXIT
     --set 'description=Takes orders: "all of them" # not a comment' \
     --set public_url=https://orders.shop.example:8443/api
 node "$cache/check-catalog-info.cjs" "$tmp/catalog/catalog-info.yaml" "$tmp/orders/catalog-info.yaml"
+
+"$svcgen" blueprint schema service >"$tmp/service.schema.json"
+node "$cache/check-form-schema.cjs" "$tmp/service.schema.json" catalog \
+    '{"port": 70000}' '{"ci": "jenkins"}' '{"team": "Platform Team"}' '{"resource": "type"}' \
+    '{"colour": "blue"}' '{"description": "two\nlines"}' '{"name": "std"}'
+"$svcgen" blueprint schema minimal >"$tmp/minimal.schema.json"
+node "$cache/check-form-schema.cjs" "$tmp/minimal.schema.json" catalog '{"name": "Bad"}'
