@@ -9,8 +9,8 @@ use crate::ui::Ui;
 /// Print a blueprint's variables as a JSON Schema (draft 2020-12) that a portal form
 /// (Backstage, Port, Cortex) can render: types, defaults, choices as enums, validation patterns,
 /// prompts as titles, and variables with `when` as if/then conditionals. `name` is the service
-/// name `svcgen new` takes. A form's answers that satisfy it are answers `svcgen new --answers`
-/// takes (docs/portals.md).
+/// name `svcgen new` takes. Give the form's answers to `svcgen new --answers`, which checks
+/// them again (docs/portals.md).
 #[derive(clap::Args)]
 #[command(after_help = "Examples:
   svcgen blueprint schema service                 The built-in blueprint
@@ -20,10 +20,6 @@ pub struct SchemaArgs {
     /// The blueprint: a built-in name, a directory, or a git URL with an optional #ref.
     #[arg(default_value = ".", value_name = "DIR|NAME|URL")]
     pub blueprint: String,
-
-    /// Do not fetch a git blueprint; use the cached copy.
-    #[arg(long)]
-    pub offline: bool,
 }
 
 pub fn exec(args: SchemaArgs, ui: &Ui) -> svcgen::Result<()> {
@@ -31,7 +27,13 @@ pub fn exec(args: SchemaArgs, ui: &Ui) -> svcgen::Result<()> {
     if matches!(source, BlueprintSource::Git { .. }) {
         ui.status("Fetching", &source);
     }
-    let loaded = source.load(&Context::new(args.offline).cache_dir)?;
+    let loaded = source.load(&Context::new(false).cache_dir)?;
+    if loaded.used_offline_cache {
+        ui.warn(format!(
+            "could not fetch {source}; using the cached copy at commit {}",
+            loaded.commit.as_deref().unwrap_or("?")
+        ));
+    }
     let built = json_schema(&loaded.blueprint.manifest);
     for unexpressed in &built.unexpressed {
         ui.warn(unexpressed);
