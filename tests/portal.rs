@@ -251,3 +251,54 @@ fn without_a_system_the_component_names_none() {
         "https://billing.example.com/openapi.json"
     );
 }
+
+/// The one free-text answer in catalog-info.yaml is the description: whatever a form lets a
+/// person type must come back from the YAML as typed, not as another type, a comment, an alias
+/// or a folded line, or a file the catalog cannot read at all.
+#[test]
+fn catalog_info_keeps_awkward_descriptions_as_typed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let descriptions = [
+        "Takes orders: \"all of them\" # not a comment",
+        "key: value: more",
+        "- looks like a list item",
+        "&anchor *alias !tag %directive @at `tick`",
+        "{ not: a map } [not, a, list]",
+        "it's 'single' quoted",
+        "back\\slash \\n not a newline",
+        "yes",
+        "null",
+        "~",
+        "0x1F",
+        "1e3",
+        "  leading and trailing spaces  ",
+        "Café crème, naïve résumé",
+        "注文サービス 🚀 ✓",
+        "שירות הזמנות",
+        "zero\u{200b}width and e\u{301} combining",
+        "line\u{2028}separator and paragraph\u{2029}separator",
+        "no-break\u{a0}space",
+        "byte order mark \u{feff} inside",
+    ];
+    let mut failures = Vec::new();
+    for (i, description) in descriptions.iter().enumerate() {
+        let name = format!("awkward{i}");
+        let answers = json!({ "description": description });
+        let (ok, _, stderr) = new_with_answers(tmp.path(), &name, &answers);
+        if !ok {
+            failures.push(format!("{description:?}: svcgen new failed: {stderr}"));
+            continue;
+        }
+        let path = tmp.path().join(&name).join("catalog-info.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        match serde_yaml_ng::from_str::<Value>(&text) {
+            Ok(entity) if entity["metadata"]["description"] == json!(description) => {}
+            Ok(entity) => failures.push(format!(
+                "{description:?}: read back as {}",
+                entity["metadata"]["description"]
+            )),
+            Err(err) => failures.push(format!("{description:?}: not YAML: {err}\n{text}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
