@@ -37,13 +37,17 @@ cp "$here/backstage/check-catalog-info.cjs" "$here/backstage/check-form-schema.c
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # The defaults, and every catalog answer set (a system, a nested GitLab group, a team name with
-# separators, a description that needs quoting).
+# separators, descriptions that need quoting or escaping).
 "$svcgen" --quiet new catalog --no-input --no-git --output "$tmp/catalog"
 "$svcgen" --quiet new orders --no-input --no-git --output "$tmp/orders" \
     --set team=payments.core_team-2 --set system=storefront --set codeowners_org=acme/backend \
     --set 'description=Takes orders: "all of them" # not a comment' \
     --set public_url=https://orders.shop.example:8443/api
-node "$cache/check-catalog-info.cjs" "$tmp/catalog/catalog-info.yaml" "$tmp/orders/catalog-info.yaml"
+# Unicode a form lets through: letters outside ASCII, emoji, and U+2028, a line break in YAML 1.1.
+"$svcgen" --quiet new chumon --no-input --no-git --output "$tmp/chumon" \
+    --set $'description=注文サービス 🚀 Café\u2028crème'
+node "$cache/check-catalog-info.cjs" "$tmp/catalog/catalog-info.yaml" "$tmp/orders/catalog-info.yaml" \
+    "$tmp/chumon/catalog-info.yaml"
 
 "$svcgen" blueprint schema service >"$tmp/service.schema.json"
 node "$cache/check-form-schema.cjs" "$tmp/service.schema.json" catalog \
