@@ -110,7 +110,9 @@ fn lint_rule_manifest_reports_every_manifest_problem() {
         &[
             "error: kit/manifest/blueprint.toml:5: choice variable `ci` needs `choices` [manifest]",
             "error: kit/manifest/blueprint.toml:9: `min`/`max` only apply to integer variables, `strict` is a bool [manifest]",
-            "error: kit/manifest: lint found 2 problems",
+            // A template's own syntax does not depend on the manifest: reported in the same run.
+            "error: kit/manifest/template/ci.md:5: template syntax error: expected tag or some content [template-syntax]",
+            "error: kit/manifest: lint found 3 problems",
         ],
     );
 }

@@ -148,12 +148,17 @@ pub(crate) fn lint_files(
     let text = text.as_str();
     let lines = ManifestLines::new(text);
 
+    // A template parses or not whatever the manifest says, so a broken manifest does not hide
+    // the templates' own problems: one run shows everything to fix.
     if let Err(errors) = Manifest::parse_all(text, &manifest_file) {
         report.findings.extend(
             errors
                 .into_iter()
                 .map(|err| finding_from_error(Rule::Manifest, err, &at(None))),
         );
+        report
+            .findings
+            .extend(templates::syntax_without_manifest(origin, &files, text));
         return Ok(report);
     }
     let blueprint = match Blueprint::from_files(origin, files) {
