@@ -164,3 +164,26 @@ fn keyword_fields_make_a_table_and_an_upsert_postgresql_accepts() {
     .unwrap();
     assert_eq!(stored, format!("3|42|bob|a select|g|7|{id}|10"));
 }
+
+/// The copy table has columns of its own (`deleted`, `changed_at`, ...): a field of the same name
+/// would be a second column of that name, which the migration cannot create.
+#[test]
+fn fields_named_like_the_copy_tables_own_columns_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("billing");
+    svcgen()
+        .args(["new", "billing", "--no-input", "--output"])
+        .arg(&dir)
+        .assert()
+        .success();
+    for column in ["deleted", "changed_at", "created_at", "updated_at"] {
+        svcgen()
+            .args(["add-event", "OrderPlaced", "--consume", "--from", "shop"])
+            .args(["--field", &format!("{column}:string")])
+            .arg("--service")
+            .arg(&dir)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!("`{column}` is reserved")));
+    }
+}
