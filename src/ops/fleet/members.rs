@@ -303,7 +303,7 @@ repo = "repos/billing.git"
             err.starts_with("fleet.toml:3: unknown field `brnach`"),
             "{err}"
         );
-        assert!(err.contains("`repo`, `branch`"), "{err}");
+        assert!(err.ends_with("expected `repo` or `branch`"), "{err}");
 
         let err = message("[fleet]\nname = \"x\"\n");
         assert!(
