@@ -41,10 +41,14 @@ pub struct Remote {
 pub fn members(spec: &Path) -> Result<Vec<Member>> {
     let metadata = std::fs::metadata(spec).map_err(|err| Error::io(spec, err))?;
     if metadata.is_dir() {
-        return Ok(find_services(spec)?
-            .into_iter()
-            .map(Member::Folder)
-            .collect());
+        let found = find_services(spec)?;
+        if found.is_empty() {
+            return Err(Error::Usage(format!(
+                "no services under {}: none of its folders has a .svcgen/record.toml",
+                spec.display()
+            )));
+        }
+        return Ok(found.into_iter().map(Member::Folder).collect());
     }
     let text = std::fs::read_to_string(spec).map_err(|err| Error::io(spec, err))?;
     let relative_to = spec.parent().unwrap_or(Path::new("."));

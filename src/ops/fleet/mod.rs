@@ -87,9 +87,7 @@ impl Fleet {
         fetched: impl Fn() + Sync,
     ) -> Result<Fleet> {
         if members.is_empty() {
-            return Err(Error::Usage(
-                "no services: none of the folders has a .svcgen/record.toml".into(),
-            ));
+            return Err(Error::Usage("no services: the list names none".into()));
         }
         let root = context.cache_dir.join("fleet");
         let services = run_parallel(
