@@ -351,13 +351,8 @@ fn a_fleet_of_repositories_is_updated_on_pushed_branches_keeping_every_edit() {
             "{message}"
         );
         // main is the team's to merge into.
-        assert_eq!(
-            fleet
-                .remote_file(i, "main", "README.md")
-                .unwrap()
-                .contains("tiny 1.1"),
-            false
-        );
+        let main_readme = fleet.remote_file(i, "main", "README.md").unwrap();
+        assert!(!main_readme.contains("tiny 1.1"), "{main_readme}");
     }
     let after = fleet.remote_refs();
     let new_branches: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
