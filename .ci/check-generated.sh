@@ -129,6 +129,11 @@ check_events() {
   "$svcgen" new storefront --no-input --output "$storefront" --set example_resource=false
   "$svcgen" add-event ProductChanged --service "$storefront" --consume --from shop \
     --schema "$shop/events/product-changed.v1.json"
+  # Fields named like SQL keywords: the copy table and the upsert quote them, and storefront's
+  # own tests apply its migrations and this event's upsert to a real database.
+  "$svcgen" add-event OrderPlaced --service "$storefront" --consume --from shop --allow-dirty \
+    --field order:i64 --field user:string --field select:text --field group:string \
+    --field table:i32 --field from:uuid --field limit:i64
   # Running it again changes nothing, byte for byte.
   for dir in "$shop" "$storefront"; do
     git -C "$dir" add -A && git -C "$dir" commit -qm "add ProductChanged"

@@ -7,7 +7,7 @@
 # Python tools go into a private venv under $SVCGEN_CACHE (default
 # ~/.cache/svcgen-ci/venv) and are exposed as symlinks in $SVCGEN_CACHE/bin.
 # Only that bin dir goes on PATH, not venv/bin, so the venv's python/pip never
-# shadow the machine's. Debian tools (shellcheck, hyperfine, wrk, nginx) go
+# shadow the machine's. Debian tools (shellcheck, hyperfine, wrk, nginx, chromium) go
 # through apt. A second run with everything present takes about a second.
 
 # Pinned so CI is reproducible; bump deliberately. The venv is rebuilt when
@@ -20,7 +20,7 @@ SVCGEN_CI_PY_PINS=(
   "yamllint==1.38.0"
   "openapi-spec-validator==0.9.0"   # validates OpenAPI 2.0/3.0/3.1
 )
-SVCGEN_CI_APT_PKGS=(shellcheck hyperfine wrk nginx)
+SVCGEN_CI_APT_PKGS=(shellcheck hyperfine wrk nginx chromium)
 
 svcgen_install_linters() {
   local -                     # keep set -e etc. local when sourced
@@ -143,6 +143,7 @@ svcgen_install_linters() {
   # so match the text instead; nginx -v prints to stderr.
   shellcheck --version >/dev/null
   hyperfine --version >/dev/null
+  chromium --version >/dev/null 2>&1
   local wrk_v
   wrk_v="$(wrk -v 2>&1 || true)"
   [[ "$wrk_v" == wrk\ * ]] || { say "wrk does not run"; return 1; }

@@ -106,6 +106,13 @@ pub enum Error {
     #[error("{}: {message}", .path.display())]
     Record { path: PathBuf, message: String },
 
+    #[error("{}{}: {message}", .path.display(), .line.map(|l| format!(":{l}")).unwrap_or_default())]
+    FleetFile {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+
     #[error("prompt failed: {0}")]
     Prompt(String),
 

@@ -3,7 +3,8 @@
 //!
 //! A template must not be able to make rendering depend on the machine, the clock or chance:
 //! Tera's `get_env`, `now` and `get_random` are replaced by functions that fail saying why.
-//! `toml_string`, `yaml_string` and `rust_string` quote an answer as a literal of each language.
+//! `toml_string`, `yaml_string` and `rust_string` quote an answer as a literal of each language;
+//! `sql_ident` quotes it as a PostgreSQL identifier.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -136,13 +137,21 @@ type Filter = fn(&str) -> String;
 /// Tera's functions that read the environment, the clock or chance.
 pub const IMPURE_FUNCTIONS: [&str; 3] = ["get_env", "now", "get_random"];
 
-const STRING_FILTERS: [(&str, Filter); 3] = [
+const STRING_FILTERS: [(&str, Filter); 4] = [
     ("toml_string", |s| {
         toml::Value::String(s.to_owned()).to_string()
     }),
     ("yaml_string", yaml_double_quoted),
     ("rust_string", |s| format!("{s:?}")),
+    ("sql_ident", sql_quoted_identifier),
 ];
+
+/// A PostgreSQL quoted identifier: a name that is a keyword (`order`, `user`, `select`) is
+/// then a name like any other, and a `"` inside is doubled. Quoted names are case-sensitive,
+/// so the unquoted lowercase names of SQL written by hand still match.
+fn sql_quoted_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
 
 /// A YAML double-quoted scalar: JSON's escapes, and every control character (DEL included,
 /// which JSON leaves as it is and YAML does not allow) as `\uXXXX`.
@@ -287,6 +296,18 @@ mod tests {
             render_str("{{ d | rust_string }}", &c).unwrap(),
             format!("{awkward:?}")
         );
+    }
+
+    #[test]
+    fn sql_ident_quotes_keywords_and_doubles_quotes() {
+        for (name, quoted) in [
+            ("order", r#""order""#),
+            ("user_copy", r#""user_copy""#),
+            (r#"say "hi""#, r#""say ""hi""""#),
+        ] {
+            let c = ctx(&[("n", Value::String(name.into()))]);
+            assert_eq!(render_str("{{ n | sql_ident }}", &c).unwrap(), quoted);
+        }
     }
 
     #[test]

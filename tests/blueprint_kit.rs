@@ -110,7 +110,9 @@ fn lint_rule_manifest_reports_every_manifest_problem() {
         &[
             "error: kit/manifest/blueprint.toml:5: choice variable `ci` needs `choices` [manifest]",
             "error: kit/manifest/blueprint.toml:9: `min`/`max` only apply to integer variables, `strict` is a bool [manifest]",
-            "error: kit/manifest: lint found 2 problems",
+            // A template's own syntax does not depend on the manifest: reported in the same run.
+            "error: kit/manifest/template/ci.md:5: template syntax error: expected tag or some content [template-syntax]",
+            "error: kit/manifest: lint found 3 problems",
         ],
     );
 }
@@ -1024,4 +1026,59 @@ fn upgrade_only_needs_upgrade_tests_and_reports_malformed_ones() {
         stderr.contains("error: broken: 2 [[upgrade_tests]] entries could not be read; `svcgen blueprint lint` lists them too"),
         "{stderr}"
     );
+}
+
+// ---- lint: version-not-bumped (a warning) ----
+
+/// `svcgen blueprint lint shop` from the repository's root: its exit code and stderr.
+fn lint_shop(repo: &BlueprintRepo) -> (Option<i32>, String) {
+    let output = svcgen()
+        .current_dir(repo.root())
+        .args(["blueprint", "lint", &repo.folder])
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn lint_warns_when_the_blueprint_changed_since_its_release_without_a_version_bump() {
+    let repo = BlueprintRepo::new("shop");
+    repo.write("blueprint.toml", SHOP_V1);
+    repo.write("template/src/routes.rs", ROUTES_V1);
+    repo.write("template/config.toml", CONFIG_V1);
+    repo.write(".gitignore", "*.orig\n");
+    repo.commit("shop 1.0.0");
+    repo.tag("v1.0.0");
+    // A file git ignores is not part of the blueprint's change.
+    repo.write("template/config.toml.orig", "leftover\n");
+
+    let (code, stderr) = lint_shop(&repo);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("version-not-bumped"), "{stderr}");
+
+    // Changed, committed or not, with the version still 1.0.0: a warning, and lint passes.
+    repo.write("template/config.toml", &CONFIG_V1.replace("8080", "9090"));
+    let (code, stderr) = lint_shop(&repo);
+    assert_eq!(code, Some(0), "{stderr}");
+    let version_line = SHOP_V1
+        .lines()
+        .position(|line| line.starts_with("version"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!(
+            "warning: shop/blueprint.toml:{version_line}: the blueprint differs from its release v1.0.0 (template/config.toml) but `version` is still 1.0.0; bump it (to 1.1.0, say) so services are offered the change [version-not-bumped]"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no problems (1 warning)"), "{stderr}");
+
+    // Bumped: nothing to say.
+    repo.write("blueprint.toml", &SHOP_V1.replace("1.0.0", "1.1.0"));
+    let (code, stderr) = lint_shop(&repo);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("version-not-bumped"), "{stderr}");
 }

@@ -142,6 +142,7 @@ fn the_service_blueprints_events_part_matches_its_snapshots() {
                 role: *role,
                 fields: vec!["name:string".into(), "price:cents".into()],
                 from: from.map(str::to_owned),
+                field_lines: Default::default(),
             })
             .collect();
         let mut evented = svcgen::events::replay(&blueprint, &record, base.clone())

@@ -353,6 +353,35 @@ fn a_hand_edited_record_is_checked_as_strictly_as_the_command_line() {
     );
 }
 
+/// A field type only the blueprint's events part can check is still the record's mistake:
+/// named with its file and line, not as a `--field` nobody gave.
+#[test]
+fn a_recorded_event_field_of_an_unknown_type_names_the_record_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = new(tmp.path(), "service", &["--no-git"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let record = tmp.path().join("svc/.svcgen/record.toml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let edited = format!(
+        "{text}\n[[events]]\nname = \"PriceSet\"\nrole = \"producer\"\nfields = [\"price:money\"]\n"
+    );
+    let line = edited.lines().count();
+    std::fs::write(&record, edited).unwrap();
+    let out = svcgen(tmp.path())
+        .args(["update", "--no-input", "--service"])
+        .arg(tmp.path().join("svc"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(".svcgen/record.toml: line {line}: ")),
+        "{err}"
+    );
+    assert!(err.contains("unknown type `money`"), "{err}");
+    assert!(!err.contains("--field"), "{err}");
+}
+
 #[test]
 fn a_truncated_base_says_how_to_restore_it() {
     let tmp = tempfile::tempdir().unwrap();

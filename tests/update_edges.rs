@@ -495,3 +495,39 @@ fn check_fails_on_committed_conflict_markers_and_on_drift_the_record_does_not_al
         stdout(&out)
     );
 }
+
+/// A text file over 1 MiB is kept in `.svcgen/base` by its blob id, not its bytes (the base
+/// would otherwise double the repository's largest files); an update still merges it, reading
+/// the old version from the service's git history.
+#[test]
+fn a_large_text_file_is_kept_by_id_in_the_base_and_still_merges() {
+    let v1: String = (0..200_000).map(|n| format!("line {n}\n")).collect();
+    assert!(v1.len() > 1 << 20);
+    let v2 = v1.replacen("line 0\n", "line 0 (v2)\n", 1);
+    let releases = [
+        Release {
+            tag: "v1.0.0",
+            version: "1.0.0",
+            manifest_extra: "",
+            files: &[("big.txt", &v1)],
+        },
+        Release {
+            tag: "v2.0.0",
+            version: "2.0.0",
+            manifest_extra: "",
+            files: &[("big.txt", &v2)],
+        },
+    ];
+    let svc = Service::new(&releases, "v1.0.0");
+    let base = std::fs::metadata(svc.path(".svcgen/base")).unwrap().len();
+    assert!(base < 64 * 1024, "the base holds {base} bytes");
+    let ours = v1.replacen("line 199999\n", "line 199999 (ours)\n", 1);
+    svc.write("big.txt", &ours);
+    svc.commit("Ours");
+    let out = svc.run(&["update", "--no-input"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let merged = svc.read("big.txt");
+    assert!(merged.starts_with("line 0 (v2)\n"));
+    assert!(merged.ends_with("line 199999 (ours)\n"));
+    assert_eq!(merged.len(), v1.len() + "(v2) (ours) ".len());
+}

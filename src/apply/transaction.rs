@@ -14,8 +14,9 @@
 //! 3. **Apply.** Deletions first (so a file can make way for a folder of the same name), then
 //!    writes, svcgen's own files (record, base) last: each file in the way is moved to `old/<n>`,
 //!    then `new/<n>` is moved into place.
-//! 4. **Commit.** A `committed` marker is written, then the folder is removed with the old
-//!    versions in it.
+//! 4. **Commit.** A `committed` marker is written, then the folder is renamed to
+//!    `.svcgen/finished-*` and removed with the old versions in it (a rename first, so a kill
+//!    while it is being removed leaves nothing a later run could mistake for a transaction).
 //!
 //! Undoing (on an error, a signal, or by [`recover`] in a later run) walks the journal
 //! backwards: a change whose `new/<n>` is gone was placed and is removed, a file in `old/<n>`
@@ -38,6 +39,10 @@ use crate::tree::RelPath;
 /// Where an applying transaction lives, inside the repository it changes.
 pub const TRANSACTION_DIR: &str = ".svcgen/transaction";
 const STAGING_PREFIX: &str = "transaction-";
+/// A transaction that is over (committed or rolled back) is renamed to this prefix before it is
+/// deleted: a kill half-way through deleting it must never leave a transaction folder that has
+/// lost its `committed` marker but kept its journal, which the next run would roll back.
+const FINISHED_PREFIX: &str = "finished-";
 const JOURNAL: &str = "journal";
 const COMMITTED: &str = "committed";
 const JOURNAL_VERSION: u32 = 1;
@@ -303,7 +308,7 @@ impl Transaction<'_> {
         let marker = self.dir.join(COMMITTED);
         fs::File::create(&marker).map_err(|err| Error::io(&marker, err))?;
         // Done: what is left are the old versions, which nothing needs any more.
-        let _ = fs::remove_dir_all(self.dir);
+        discard_finished(self.dir);
         self.remove_created_dirs();
         Ok(())
     }
@@ -366,11 +371,26 @@ impl Transaction<'_> {
             }
         }
         if problems.is_empty() {
-            let _ = fs::remove_dir_all(self.dir);
+            discard_finished(self.dir);
             self.remove_created_dirs();
             Ok(restored)
         } else {
             Err(problems)
+        }
+    }
+}
+
+/// Removes a transaction that is over: renamed out of the way in one step, then deleted.
+fn discard_finished(dir: &Path) {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let finished = dir.with_file_name(format!("{FINISHED_PREFIX}{}-{count}", std::process::id()));
+    match fs::rename(dir, &finished) {
+        Ok(()) => {
+            let _ = fs::remove_dir_all(&finished);
+        }
+        Err(_) => {
+            let _ = fs::remove_dir_all(dir);
         }
     }
 }
@@ -423,6 +443,11 @@ pub fn recover(root: &Path) -> Result<Vec<Recovery>> {
         if path == final_dir {
             continue;
         }
+        if name.starts_with(FINISHED_PREFIX) {
+            // Over, and killed while it was being deleted: nothing in it is needed.
+            let _ = fs::remove_dir_all(&path);
+            continue;
+        }
         if !name.starts_with(STAGING_PREFIX) {
             continue;
         }
@@ -453,7 +478,13 @@ pub fn recover(root: &Path) -> Result<Vec<Recovery>> {
         .ok()
         .filter(|f| f.try_lock().is_ok());
     if final_dir.join(COMMITTED).exists() {
-        fs::remove_dir_all(&final_dir).map_err(|err| Error::io(&final_dir, err))?;
+        discard_finished(&final_dir);
+        if fs::symlink_metadata(&final_dir).is_ok() {
+            return Err(Error::io(
+                &final_dir,
+                io::Error::other("a finished transaction could not be removed"),
+            ));
+        }
         done.push(Recovery::Completed);
         return Ok(done);
     }
@@ -728,6 +759,33 @@ mod tests {
         fs::write(left.join(COMMITTED), "").unwrap();
         assert_eq!(recover(root.path()).unwrap(), [Recovery::Completed]);
         assert_eq!(snapshot(root.path()), after);
+    }
+
+    /// A kill while a finished transaction is being deleted leaves its renamed folder with any
+    /// part of what it held (here: every subset of marker, journal, an old and a new version).
+    /// The new tree stays, and the next run removes the rest. Deleting it in place, as svcgen
+    /// once did, could leave a journal without its `committed` marker: rolled back next run.
+    #[test]
+    fn a_kill_while_a_finished_transaction_is_deleted_keeps_the_new_tree() {
+        let parts = [COMMITTED, JOURNAL, "old/0", "new/1"];
+        for subset in 0..(1u32 << parts.len()) {
+            let (root, changes) = setup();
+            apply_changes(root.path(), &changes).unwrap();
+            let after = snapshot(root.path());
+            let left = root
+                .path()
+                .join(".svcgen")
+                .join(format!("{FINISHED_PREFIX}1-0"));
+            fs::create_dir_all(left.join("old")).unwrap();
+            fs::create_dir_all(left.join("new")).unwrap();
+            for (bit, part) in parts.iter().enumerate() {
+                if subset & (1 << bit) != 0 {
+                    fs::write(left.join(part), "{}").unwrap();
+                }
+            }
+            assert_eq!(recover(root.path()).unwrap(), [], "subset {subset:b}");
+            assert_eq!(snapshot(root.path()), after, "subset {subset:b}");
+        }
     }
 
     #[test]

@@ -117,21 +117,30 @@ pub fn exec(args: BlueprintArgs, ui: &Ui) -> svcgen::Result<()> {
 fn exec_lint(args: LintArgs, ui: &Ui) -> svcgen::Result<()> {
     let report = lint::lint_dir(&args.dir)?;
     for finding in &report.findings {
-        ui.problem(finding);
+        if finding.is_warning() {
+            ui.warn(finding);
+        } else {
+            ui.problem(finding);
+        }
     }
+    let warnings = report.findings.iter().filter(|f| f.is_warning()).count();
     let shown = svcgen::kit::origin_of(&args.dir);
-    if report.variants_rendered.is_none() && !report.findings.is_empty() {
+    if report.variants_rendered.is_none() && report.findings.len() > warnings {
         ui.warn(format!(
             "{shown}: the test matrix was not rendered: fix the problems above first"
         ));
     }
-    match report.findings.len() {
+    match report.findings.len() - warnings {
         0 => {
             let rendered = report
                 .variants_rendered
                 .map(|n| format!(", {n} test variant{} rendered", plural(n)))
                 .unwrap_or_default();
-            ui.status("Linted", format!("{shown}: no problems{rendered}"));
+            let warned = match warnings {
+                0 => String::new(),
+                n => format!(" ({n} warning{})", plural(n)),
+            };
+            ui.status("Linted", format!("{shown}: no problems{warned}{rendered}"));
             Ok(())
         }
         n => Err(Error::BlueprintChecksFailed(format!(

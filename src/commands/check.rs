@@ -2,9 +2,10 @@ use std::path::{Path, PathBuf};
 
 use svcgen::ops::Context;
 use svcgen::ops::check::{CheckOptions, CheckReport, DriftKind, Standing, check_service};
-use svcgen::ops::fleet::{Fleet, default_jobs};
+use svcgen::ops::fleet::{Fleet, default_jobs, members};
 
 use super::fleet::{self, Format, Row};
+use super::fleet_page;
 use crate::ui::Ui;
 
 /// Exit codes of `check`.
@@ -17,7 +18,8 @@ const FAILED: u8 = 2;
 #[command(after_help = "Examples:
   svcgen check                            This folder's service
   svcgen check --all services/            Every service under services/, as a table
-  svcgen check --all fleet.txt --format json
+  svcgen check --all fleet.toml --format json
+  svcgen check --all fleet.toml --format html > fleet.html   One page for people
 
 Built-in blueprints are compared with the version this svcgen ships, without the network; git
 blueprints are fetched (--offline: the cached copy), and their highest version tag counts.
@@ -27,13 +29,14 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR", default_value = ".", conflicts_with = "all")]
     pub service: PathBuf,
 
-    /// Check every service found under DIR (or listed, one folder per line, in FILE).
+    /// Check every service found under DIR, or named by FILE: a fleet file of git repositories
+    /// (TOML, `[[service]] repo = "..."`), or a list of folders, one per line.
     #[arg(long, value_name = "DIR|FILE")]
     pub all: Option<PathBuf>,
 
-    /// Print the result as text or json.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
-    pub format: Format,
+    /// Print the result as text or json; with --all also html, a self-contained page.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
 
     /// Do not fetch git blueprints; use the cached copy.
     #[arg(long)]
@@ -47,6 +50,13 @@ pub struct CheckArgs {
     /// `[drift] allow` does not call intended.
     #[arg(long)]
     pub drift: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Html,
 }
 
 pub fn exec(args: CheckArgs, ui: &Ui) -> u8 {
@@ -78,7 +88,12 @@ fn check_one(args: &CheckArgs, context: &Context, ui: &Ui) -> svcgen::Result<u8>
         changes,
         ..
     } = &report;
-    if args.format == Format::Json {
+    if args.format == CheckFormat::Html {
+        return Err(svcgen::Error::Usage(
+            "--format html is a fleet's page: use it with --all".into(),
+        ));
+    }
+    if args.format == CheckFormat::Json {
         let row = serde_json::json!({
             "service": service,
             "blueprint": blueprint,
@@ -130,45 +145,75 @@ fn check_one(args: &CheckArgs, context: &Context, ui: &Ui) -> svcgen::Result<u8>
 }
 
 fn options(args: &CheckArgs) -> CheckOptions {
-    CheckOptions { drift: args.drift }
+    // The page shows every service's drift.
+    CheckOptions {
+        drift: args.drift || args.format == CheckFormat::Html,
+    }
 }
 
 fn check_all(args: &CheckArgs, spec: &Path, context: &Context, ui: &Ui) -> svcgen::Result<u8> {
-    let fleet = Fleet::load(spec, Default::default(), context)?;
-    let bar = fleet::progress(ui, fleet.services.len(), "Checking");
-    let entries = fleet.check(
-        options(args),
-        args.jobs.unwrap_or_else(default_jobs),
-        |_| bar.inc(1),
-    );
+    let members = members(spec)?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let bar = fleet::progress(ui, members.len(), "Fetching");
+    let fleet = Fleet::load(&members, Default::default(), context, jobs, || bar.inc(1))?;
     bar.finish_and_clear();
-    let rows: Vec<Row> = entries
-        .iter()
-        .map(|entry| {
-            Row::of(entry, |report| {
-                let mut result = match report.standing {
-                    Standing::UpToDate => "up to date",
-                    Standing::Behind => "behind",
-                    Standing::ChangedWithoutVersionBump => "changed",
-                }
-                .to_owned();
-                let drifted = report.drift.iter().filter(|d| !d.intended).count();
-                if drifted > 0 {
-                    result.push_str(&format!(", {drifted} drifted"));
-                }
-                (result, report.unresolved.clone(), None)
-            })
-        })
-        .collect();
-    fleet::print_rows(&rows, args.format);
+    let bar = fleet::progress(ui, fleet.services.len(), "Checking");
+    let entries = fleet.check(options(args), jobs, |_| bar.inc(1));
+    bar.finish_and_clear();
+    match args.format {
+        CheckFormat::Html => print!("{}", fleet_page::render(&entries)),
+        CheckFormat::Text | CheckFormat::Json => {
+            let rows: Vec<Row> = entries
+                .iter()
+                .map(|entry| {
+                    let mut row = Row::of(entry, |checked| {
+                        let report = &checked.report;
+                        let mut result = match report.standing {
+                            Standing::UpToDate => "up to date",
+                            Standing::Behind => "behind",
+                            Standing::ChangedWithoutVersionBump => "changed",
+                        }
+                        .to_owned();
+                        let drifted = report.drift.iter().filter(|d| !d.intended).count();
+                        if drifted > 0 {
+                            result.push_str(&format!(", {drifted} drifted"));
+                        }
+                        let mut conflicts = report.unresolved.clone();
+                        if let Some(branch) = &checked.open_branch {
+                            conflicts.extend(branch.conflicts.iter().cloned());
+                        }
+                        (result, conflicts, None)
+                    });
+                    if let Ok(Some(branch)) = entry.result.as_ref().map(|c| &c.open_branch) {
+                        row.branch = Some(branch.name.clone());
+                    }
+                    row
+                })
+                .collect();
+            let format = if args.format == CheckFormat::Json {
+                Format::Json
+            } else {
+                Format::Text
+            };
+            fleet::print_rows(&rows, format);
+        }
+    }
     for entry in &entries {
-        for note in entry.result.iter().flat_map(|r| &r.notes) {
+        for note in entry.result.iter().flat_map(|r| &r.report.notes) {
             ui.warn(format!("{}: {note}", entry.service));
         }
     }
     let behind = entries
         .iter()
-        .filter(|e| e.result.as_ref().is_ok_and(|r| r.fails()))
+        .filter(|e| {
+            e.result.as_ref().is_ok_and(|r| {
+                let report = &r.report;
+                // Drift fails the check only when asked for (the page lists it regardless).
+                report.is_behind()
+                    || !report.unresolved.is_empty()
+                    || (args.drift && report.drift.iter().any(|d| !d.intended))
+            })
+        })
         .count();
     let errors = entries.iter().filter(|e| e.result.is_err()).count();
     ui.status(

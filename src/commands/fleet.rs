@@ -14,6 +14,9 @@ use crate::ui::Ui;
 pub struct Row {
     pub service: String,
     pub path: String,
+    /// A fleet file's repository, as the file names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub result: String,
@@ -21,6 +24,12 @@ pub struct Row {
     pub conflicts: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// A remote's update branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Whether this run pushed that branch.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pushed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -34,11 +43,14 @@ impl Row {
         let mut row = Row {
             service: entry.service.clone(),
             path: entry.path.display().to_string(),
+            repo: entry.repo.clone(),
             from: entry.from.as_ref().map(ToString::to_string),
             to: entry.to.as_ref().map(ToString::to_string),
             result: "error".into(),
             conflicts: Vec::new(),
             commit: None,
+            branch: None,
+            pushed: false,
             error: None,
         };
         match &entry.result {
@@ -86,15 +98,20 @@ pub fn print_rows(rows: &[Row], format: Format) {
         );
         return;
     }
-    let headers = ["SERVICE", "FROM", "TO", "RESULT", "CONFLICTS"];
-    let cells: Vec<[String; 5]> = rows
+    // The BRANCH column only for fleets of repositories, whose updates go on branches.
+    let remote = rows.iter().any(|row| row.repo.is_some());
+    let mut headers = vec!["SERVICE", "FROM", "TO", "RESULT", "CONFLICTS"];
+    if remote {
+        headers.insert(4, "BRANCH");
+    }
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             let result = match &row.error {
                 Some(error) => format!("error: {error}"),
                 None => row.result.clone(),
             };
-            [
+            let mut cells = vec![
                 row.service.clone(),
                 row.from.clone().unwrap_or_else(|| "-".into()),
                 row.to.clone().unwrap_or_else(|| "-".into()),
@@ -104,16 +121,27 @@ pub fn print_rows(rows: &[Row], format: Format) {
                 } else {
                     row.conflicts.join(", ")
                 },
-            ]
+            ];
+            if remote {
+                cells.insert(
+                    4,
+                    match &row.branch {
+                        Some(branch) if row.pushed => format!("{branch} (pushed)"),
+                        Some(branch) => branch.clone(),
+                        None => "-".into(),
+                    },
+                );
+            }
+            cells
         })
         .collect();
-    let mut widths = headers.map(str::len);
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: &[&str]| {
         let mut text = String::new();
         for (i, cell) in cells.iter().enumerate() {
             if i + 1 == cells.len() {
@@ -124,8 +152,9 @@ pub fn print_rows(rows: &[Row], format: Format) {
         }
         text.trim_end().to_owned()
     };
-    let _ = writeln!(out, "{}", line(headers));
+    let _ = writeln!(out, "{}", line(&headers));
     for row in &cells {
-        let _ = writeln!(out, "{}", line(row.each_ref().map(String::as_str)));
+        let row: Vec<&str> = row.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "{}", line(&row));
     }
 }

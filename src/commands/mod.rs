@@ -7,6 +7,7 @@ mod blueprints;
 mod check;
 mod diff;
 mod fleet;
+mod fleet_page;
 mod new;
 mod update;
 

@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use svcgen::ops::fleet::{Fleet, FleetUpdate, default_jobs};
+use svcgen::ops::fleet::{Fleet, FleetUpdate, default_jobs, members};
 use svcgen::ops::update::{
     Outcome as UpdateOutcome, ServiceUpdate, UpdateOptions, commit_subject, update_service,
 };
@@ -25,17 +25,21 @@ pub const CONFLICTS: u8 = 3;
   svcgen update --to v2.0.0 --dry-run     Show what updating to tag v2.0.0 would do, write nothing
   svcgen update --plan json --dry-run     The plan, for scripts
   svcgen update --all services/ --commit  Update every service under services/, one commit each
+  svcgen update --all fleet.toml --push   Update every repository of a fleet file on a branch
+                                          svcgen/<blueprint>-<version>, and push the branches
 
 Each file the blueprint generated is merged three ways: what svcgen wrote last time
 (.svcgen/base), your version, and the new version. Conflicting edits are written with
 <<<<<<< markers and listed. Files declared `seed` or `user` in blueprint.toml are left alone.
+The repositories of a fleet file are cloned into $XDG_CACHE_HOME/svcgen/fleet (docs/fleet.md).
 Exit codes: 0 done (or nothing to do), 3 conflicts to resolve, 1 error, 2 bad command line.")]
 pub struct UpdateArgs {
     /// The service's repository.
     #[arg(long, value_name = "DIR", default_value = ".", conflicts_with = "all")]
     pub service: PathBuf,
 
-    /// Update every service found under DIR (or listed, one folder per line, in FILE).
+    /// Update every service found under DIR, or named by FILE: a fleet file of git repositories
+    /// (TOML, `[[service]] repo = "..."`), or a list of folders, one per line.
     #[arg(long, value_name = "DIR|FILE")]
     pub all: Option<PathBuf>,
 
@@ -75,6 +79,15 @@ pub struct UpdateArgs {
     /// Commit each updated service (not one with conflicts), naming both versions.
     #[arg(long)]
     pub commit: bool,
+
+    /// With a fleet file: push each repository's update branch (not one with conflicts).
+    #[arg(long, requires = "all")]
+    pub push: bool,
+
+    /// With --push: push update branches with conflicts too, committed with the conflict
+    /// markers and a message listing the conflicted files.
+    #[arg(long, requires = "push")]
+    pub push_conflicts: bool,
 
     /// Proceed even if the git working tree has uncommitted changes.
     #[arg(long)]
@@ -261,7 +274,17 @@ pub fn print_plan(update: &Update, ui: &Ui) {
 
 fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
     let overrides = given_answers(None, &args.set)?;
-    let fleet = Fleet::load(spec, wanted(args), &Context::new(args.offline))?;
+    let members = members(spec)?;
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
+    let bar = fleet::progress(ui, members.len(), "Fetching");
+    let fleet = Fleet::load(
+        &members,
+        wanted(args),
+        &Context::new(args.offline),
+        jobs,
+        || bar.inc(1),
+    )?;
+    bar.finish_and_clear();
     let bar = fleet::progress(ui, fleet.services.len(), "Updating");
     let entries = fleet.update(
         &FleetUpdate {
@@ -271,8 +294,10 @@ fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
             dry_run: args.dry_run,
             allow_dirty: args.allow_dirty,
             commit: args.commit,
+            push: args.push,
+            push_conflicts: args.push_conflicts,
         },
-        args.jobs.unwrap_or_else(default_jobs),
+        jobs,
         |path| {
             bar.set_message(svcgen::ops::fleet::display_name(path));
             bar.inc(1);
@@ -282,26 +307,50 @@ fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
     let rows: Vec<Row> = entries
         .iter()
         .map(|entry| {
-            Row::of(entry, |done| {
-                let result = match &done.outcome {
-                    UpdateOutcome::UpToDate => "up to date".to_owned(),
-                    UpdateOutcome::WouldUpdate { .. } => {
+            let mut row = Row::of(entry, |updated| {
+                let done = &updated.update;
+                let result = match (&done.outcome, &updated.branch) {
+                    (UpdateOutcome::UpToDate, Some(_)) => "up to date on its branch".to_owned(),
+                    (UpdateOutcome::UpToDate, None) => "up to date".to_owned(),
+                    (UpdateOutcome::WouldUpdate { .. }, _) => {
                         format!("would update: {}", done.update.counts())
                     }
-                    UpdateOutcome::Updated => "updated".to_owned(),
-                    UpdateOutcome::Committed { .. } => "updated, committed".to_owned(),
-                    UpdateOutcome::Conflicts { .. } => "conflicts".to_owned(),
+                    (UpdateOutcome::Updated, _) => "updated".to_owned(),
+                    (UpdateOutcome::Committed { .. }, _) => "updated, committed".to_owned(),
+                    (UpdateOutcome::Conflicts { .. }, Some(branch)) if branch.committed => {
+                        "conflicts, committed".to_owned()
+                    }
+                    (UpdateOutcome::Conflicts { .. }, Some(branch)) if !branch.on_remote => {
+                        "conflicts, not pushed".to_owned()
+                    }
+                    (UpdateOutcome::Conflicts { .. }, _) => "conflicts".to_owned(),
                 };
-                let commit = match &done.outcome {
-                    UpdateOutcome::Committed { commit } => Some(short(commit).to_owned()),
+                let commit = match (&done.outcome, &updated.branch) {
+                    (UpdateOutcome::Committed { commit }, _) => Some(short(commit).to_owned()),
+                    (_, Some(branch)) => branch.commit.as_deref().map(|c| short(c).to_owned()),
                     _ => None,
                 };
                 (result, done.outcome.conflicts().to_vec(), commit)
-            })
+            });
+            if let Ok(Some(branch)) = entry.result.as_ref().map(|u| &u.branch) {
+                row.branch = Some(branch.name.clone());
+                row.pushed = branch.pushed;
+            }
+            row
         })
         .collect();
     fleet::print_rows(&rows, args.format);
-    let outcomes = || entries.iter().filter_map(|e| e.result.as_ref().ok());
+    let outcomes = || {
+        entries
+            .iter()
+            .filter_map(|e| e.result.as_ref().ok())
+            .map(|u| &u.update)
+    };
+    let pushed = entries
+        .iter()
+        .filter_map(|e| e.result.as_ref().ok())
+        .filter(|u| u.branch.as_ref().is_some_and(|b| b.pushed))
+        .count();
     let errors = entries.iter().filter(|e| e.result.is_err()).count();
     let conflicted = outcomes()
         .filter(|done| !done.outcome.conflicts().is_empty())
@@ -317,8 +366,13 @@ fn update_all(args: &UpdateArgs, spec: &Path, ui: &Ui) -> svcgen::Result<u8> {
     ui.status(
         if args.dry_run { "Checked" } else { "Updated" },
         format!(
-            "{} services: {updated} updated, {conflicted} with conflicts, {errors} failed",
-            entries.len()
+            "{} services: {updated} updated, {conflicted} with conflicts, {errors} failed{}",
+            entries.len(),
+            if args.push {
+                format!("; {pushed} branches pushed")
+            } else {
+                String::new()
+            }
         ),
     );
     Ok(if errors > 0 {

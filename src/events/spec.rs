@@ -125,6 +125,7 @@ impl EventSpec {
 
     pub fn to_record(&self) -> EventRecord {
         EventRecord {
+            field_lines: Default::default(),
             name: self.name.clone(),
             role: self.role,
             fields: self.fields.iter().map(FieldSpec::to_spec).collect(),
@@ -138,12 +139,14 @@ impl EventSpec {
         let fields = record
             .fields
             .iter()
-            .map(|spec| {
+            .enumerate()
+            .map(|(index, spec)| {
                 FieldSpec::parse(spec, types).map_err(|err| match err {
                     Error::InvalidField { spec, reason } => Error::Record {
                         path: crate::service::record::RECORD_PATH.into(),
                         message: format!(
-                            "[[events]] `{}`: field `{spec}`: {reason}; correct it in the record (the blueprint's events part knows the types)",
+                            "{}[[events]] `{}`: field `{spec}`: {reason}; correct it in the record (the blueprint's events part knows the types)",
+                            record.field_lines.prefix(index),
                             record.name
                         ),
                     },

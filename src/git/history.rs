@@ -114,4 +114,39 @@ impl History {
         }
         Ok(files)
     }
+
+    /// The repository's tags that name a version (`v1.2.0`, `1.2.0`, `v2`), highest first.
+    pub fn version_tags(&self) -> Vec<(semver::Version, String)> {
+        let mut tags: Vec<(semver::Version, String)> = self
+            .repo
+            .tag_names(None)
+            .map(|names| {
+                names
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|name| {
+                        Some((
+                            crate::update::target::version_of_tag(name)?,
+                            name.to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.sort_by(|a, b| b.0.cmp(&a.0));
+        tags
+    }
+
+    /// Whether git ignores `path` (relative to the blueprint folder).
+    pub fn is_ignored(&self, path: &str) -> bool {
+        let in_repo = if self.prefix.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{}/{path}", self.prefix)
+        };
+        self.repo
+            .status_should_ignore(Path::new(&in_repo))
+            .unwrap_or(false)
+    }
 }

@@ -61,7 +61,7 @@ impl Mirror {
                 offline: true,
             });
         }
-        let offline = match fetch_into(&repo, &mirror, url) {
+        let offline = match fetch_into(&repo, url) {
             Ok(()) => false,
             // A cached copy is better than no blueprint; the caller says that it was used.
             Err(_) if existed => true,
@@ -136,35 +136,63 @@ impl Mirror {
     }
 }
 
-/// Local repositories (`file://`) are fetched by libgit2 itself: no credentials, proxy or TLS
-/// are involved. Network transports go through the `git` command, as cargo's
+/// Local repositories (`file://` or a path) are fetched by libgit2 itself: no credentials, proxy
+/// or TLS are involved. Network transports go through the `git` command, as cargo's
 /// `net.git-fetch-with-cli` does, because what makes a fetch work on a user's machine is git's
 /// own configuration, which libgit2 reads only in part: credential helpers (libgit2 only calls
 /// back into its caller), the SSH agent and `~/.ssh/config` host aliases and jump hosts (libssh2
 /// reads no ssh config), `http.proxy` and the system's TLS settings. It also keeps TLS and SSH
 /// libraries out of svcgen (linking libgit2's OpenSSL transport made every run read the
 /// system's CA bundle at start-up, tripling `new`'s time).
-fn fetch_into(repo: &Repository, mirror: &Path, url: &str) -> Result<()> {
-    if url.starts_with("file://") {
+fn fetch_into(repo: &Repository, url: &str) -> Result<()> {
+    fetch_refs(repo, url, &REFSPECS, false)
+        .map_err(|err| Error::git(format!("fetching blueprint {url}"), err))
+}
+
+/// Whether libgit2 reaches `url` on its own: a local repository.
+pub(super) fn is_local(url: &str) -> bool {
+    url.starts_with("file://") || url.starts_with('/') || url.starts_with('.')
+}
+
+/// Fetches `refspecs` from `url` into `repo` (see [`fetch_into`] for which transport), removing
+/// remote-tracking refs the remote no longer has when `prune` is set.
+pub(super) fn fetch_refs(
+    repo: &Repository,
+    url: &str,
+    refspecs: &[&str],
+    prune: bool,
+) -> std::result::Result<(), git2::Error> {
+    if is_local(url) {
+        let mut options = FetchOptions::new();
+        if prune {
+            options.prune(git2::FetchPrune::On);
+        }
         return repo
             .remote_anonymous(url)
-            .and_then(|mut remote| remote.fetch(&REFSPECS, Some(&mut FetchOptions::new()), None))
-            .map_err(|err| Error::git(format!("fetching blueprint {url}"), err));
+            .and_then(|mut remote| remote.fetch(refspecs, Some(&mut options), None));
     }
-    let output = std::process::Command::new("git")
+    let mut command = std::process::Command::new("git");
+    command
         .arg("--git-dir")
-        .arg(mirror)
-        .args(["fetch", "--quiet", "--force", "--tags", url])
-        .args(REFSPECS)
+        .arg(repo.path())
+        .args(["fetch", "--quiet", "--force"]);
+    if prune {
+        command.arg("--prune");
+    }
+    run_git(command.arg(url).args(refspecs))
+}
+
+/// Runs a `git` command, its error output the error.
+pub(super) fn run_git(command: &mut std::process::Command) -> std::result::Result<(), git2::Error> {
+    let output = command
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|err| Error::io("git", err))?;
+        .map_err(|err| git2::Error::from_str(&format!("running git: {err}")))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(Error::git(
-            format!("fetching blueprint {url}"),
-            git2::Error::from_str(String::from_utf8_lossy(&output.stderr).trim()),
+        Err(git2::Error::from_str(
+            String::from_utf8_lossy(&output.stderr).trim(),
         ))
     }
 }
@@ -181,7 +209,7 @@ impl From<git2::Error> for ReadError {
 }
 
 /// A readable, filesystem-safe directory name for a URL.
-fn cache_key(url: &str) -> PathBuf {
+pub(super) fn cache_key(url: &str) -> PathBuf {
     let key: String = url
         .trim_end_matches('/')
         .trim_end_matches(".git")

@@ -4,6 +4,7 @@
 //! - [`dirty_paths`]: the dirty check before `update` and `add-event` ([`status`]);
 //! - [`commit_paths`]: `update --commit` ([`commit`]);
 //! - [`mirror`]: blueprints fetched from git into the cache;
+//! - [`workspace`]: a fleet's service repositories cloned into the cache, branched and pushed;
 //! - [`history`]: a blueprint's earlier versions, for upgrade tests;
 //! - [`read_blob`], [`moved_to`]: what a service's own history knows, for `update`;
 //! - [`blob_id`]: git's id of some bytes, which `.svcgen/base` records.
@@ -19,6 +20,7 @@ mod init;
 pub mod mirror;
 mod service_history;
 mod status;
+pub mod workspace;
 
 pub use commit::commit_paths;
 pub use init::init_and_commit;

@@ -138,6 +138,11 @@ pub fn check_against(
     })
 }
 
+/// The managed files of `service` that still hold an update's `<<<<<<<` conflict markers.
+pub fn unresolved_conflicts(service: &Service) -> Result<Vec<String>> {
+    Ok(look_at_generated_files(service, CheckOptions::default())?.0)
+}
+
 /// The managed files that hold unresolved conflict markers and, with `--drift`, the ones the
 /// team deleted or changed since svcgen last wrote them.
 fn look_at_generated_files(

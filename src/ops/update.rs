@@ -144,7 +144,7 @@ pub fn update_to(
             Outcome::Conflicts { files: conflicts }
         } else if options.commit {
             Outcome::Committed {
-                commit: commit(&service.dir, &update)?,
+                commit: commit_update(&service.dir, &update, &[])?,
             }
         } else {
             Outcome::Updated
@@ -208,7 +208,9 @@ pub fn commit_subject(update: &Update) -> String {
     )
 }
 
-fn commit(dir: &Path, update: &Update) -> Result<String> {
+/// Commits what `update` wrote in `dir`, naming both versions; `conflicts` (files left with
+/// conflict markers, for a fleet's update branch) are listed in the message.
+pub fn commit_update(dir: &Path, update: &Update, conflicts: &[String]) -> Result<String> {
     // Services of one monorepo share its index, so a fleet commits one service at a time.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -220,7 +222,7 @@ fn commit(dir: &Path, update: &Update) -> Result<String> {
             Change::Delete { path, .. } => deleted.push(path.to_string()),
         }
     }
-    let message = format!(
+    let mut message = format!(
         "{}\n\nFrom blueprint {} {} to {} with svcgen {}: {}.",
         commit_subject(update),
         update.blueprint,
@@ -229,5 +231,13 @@ fn commit(dir: &Path, update: &Update) -> Result<String> {
         env!("CARGO_PKG_VERSION"),
         update.counts()
     );
+    if !conflicts.is_empty() {
+        message.push_str(
+            "\n\nConflicts to resolve (the files hold <<<<<<< markers; edit them and commit):\n",
+        );
+        for path in conflicts {
+            message.push_str(&format!("- {path}\n"));
+        }
+    }
     crate::git::commit_paths(dir, &written, &deleted, &message)
 }

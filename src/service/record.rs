@@ -63,6 +63,33 @@ pub struct EventRecord {
     /// The producing service, for consumers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// The line of each of `fields` in the record it was read from, for error messages.
+    #[serde(skip)]
+    pub field_lines: SourceLines,
+}
+
+/// Lines of `.svcgen/record.toml` that values were read from: where to point a person at when
+/// a value turns out wrong later (a field type only the blueprint knows). Never part of what a
+/// record is, so two records that say the same are equal wherever they came from.
+#[derive(Debug, Clone, Default)]
+pub struct SourceLines(pub Vec<usize>);
+
+impl PartialEq for SourceLines {
+    fn eq(&self, _: &SourceLines) -> bool {
+        true
+    }
+}
+
+impl Eq for SourceLines {}
+
+impl SourceLines {
+    /// `line N: ` for the value at `index`, or nothing when it was not read from a file.
+    pub fn prefix(&self, index: usize) -> String {
+        self.0
+            .get(index)
+            .map(|line| format!("line {line}: "))
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +148,7 @@ impl Record {
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Record> {
-        let record: Record = toml::from_str(text).map_err(|err| {
+        let mut record: Record = toml::from_str(text).map_err(|err| {
             let at = err
                 .span()
                 .map(|span| {
@@ -141,6 +168,7 @@ impl Record {
             }
         })?;
         record.validate(text, path)?;
+        record.locate_event_fields(text);
         if record.format_version > FORMAT_VERSION {
             return Err(Error::Record {
                 path: path.to_owned(),
@@ -193,6 +221,27 @@ impl Record {
             }
         }
         Ok(())
+    }
+
+    /// Fills each event's `field_lines`: the first line quoting the field after the line that
+    /// quotes the event's name.
+    fn locate_event_fields(&mut self, text: &str) {
+        let lines: Vec<&str> = text.lines().collect();
+        let line_of =
+            |needle: &str, from: usize| (from..lines.len()).find(|&i| lines[i].contains(needle));
+        for event in &mut self.events {
+            let start = line_of(&format!("\"{}\"", event.name), 0).unwrap_or(0);
+            event.field_lines = SourceLines(
+                event
+                    .fields
+                    .iter()
+                    .filter_map(|field| line_of(&format!("\"{field}\""), start).map(|i| i + 1))
+                    .collect(),
+            );
+            if event.field_lines.0.len() != event.fields.len() {
+                event.field_lines = SourceLines::default();
+            }
+        }
     }
 
     pub fn read(repo: &Path) -> Result<Record> {

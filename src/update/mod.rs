@@ -335,6 +335,7 @@ mod tests {
             role: crate::service::record::EventRole::Producer,
             fields: vec![],
             from: None,
+            field_lines: Default::default(),
         });
         // What `new` then `add-event` left: the event's line, in the files and in the base.
         let made = AppendLine

@@ -25,6 +25,8 @@
 //!   apply (checked against its own text; whether it fits the old render is `test`'s job).
 //! - `upgrade-answers`: each answer of an upgrade test is a variable of the `from` version or of
 //!   the working copy.
+//! - `version-not-bumped` (a warning, not an error): the working copy differs from the
+//!   blueprint at its latest release tag while `version` is still that release's.
 //!
 //! `manifest` gates the rest and is checked here; each other family is a module: `templates`
 //! (template-syntax), `path_safety` (unsafe-path), `variables` (undeclared, unused, declaration
@@ -47,6 +49,7 @@ mod templates;
 mod test_matrix;
 mod upgrade_tests;
 mod variables;
+mod version_bump;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Rule {
@@ -62,6 +65,7 @@ pub(crate) enum Rule {
     UpgradeRef,
     UpgradePatch,
     UpgradeAnswers,
+    VersionNotBumped,
 }
 
 impl Rule {
@@ -79,7 +83,13 @@ impl Rule {
             Rule::UpgradeRef => "upgrade-ref",
             Rule::UpgradePatch => "upgrade-patch",
             Rule::UpgradeAnswers => "upgrade-answers",
+            Rule::VersionNotBumped => "version-not-bumped",
         }
+    }
+
+    /// Whether a finding of this rule is a warning: printed, but lint still passes.
+    pub(crate) fn is_warning(self) -> bool {
+        matches!(self, Rule::VersionNotBumped)
     }
 }
 
@@ -99,6 +109,12 @@ impl fmt::Display for Finding {
             self.message,
             self.rule.code()
         )
+    }
+}
+
+impl Finding {
+    pub fn is_warning(&self) -> bool {
+        self.rule.is_warning()
     }
 }
 
@@ -148,14 +164,20 @@ pub(crate) fn lint_files(
     let text = text.as_str();
     let lines = ManifestLines::new(text);
 
+    // A template parses or not whatever the manifest says, so a broken manifest does not hide
+    // the templates' own problems: one run shows everything to fix.
     if let Err(errors) = Manifest::parse_all(text, &manifest_file) {
         report.findings.extend(
             errors
                 .into_iter()
                 .map(|err| finding_from_error(Rule::Manifest, err, &at(None))),
         );
+        report
+            .findings
+            .extend(templates::syntax_without_manifest(origin, &files, text));
         return Ok(report);
     }
+    let working_copy = files.clone();
     let blueprint = match Blueprint::from_files(origin, files) {
         Ok(blueprint) => blueprint,
         Err(err) => {
@@ -175,6 +197,7 @@ pub(crate) fn lint_files(
         uses: BTreeMap::new(),
     };
     lint.upgrade_tests(dir);
+    lint.version_bump(dir, &working_copy);
     lint.templates();
     lint.conditions();
     lint.declaration_order();

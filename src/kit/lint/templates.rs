@@ -3,7 +3,9 @@
 //! and hands each templated path segment to the `unsafe-path` rule.
 
 use super::path_safety::unsafe_segment;
-use super::{Lint, Rule};
+use super::{Finding, Lint, Rule};
+use crate::blueprint::manifest::build_globset;
+use crate::blueprint::{SourceFile, TEMPLATE_DIR};
 use crate::error::Location;
 use crate::kit::usage;
 use crate::render::is_binary;
@@ -103,6 +105,55 @@ impl Lint<'_> {
             }
         }
     }
+}
+
+/// The `template-syntax` rule for a blueprint whose manifest is broken: each template's own
+/// syntax, without the variables (those need the manifest). Which files are copied verbatim is
+/// read from `[files] copy_without_render` when that much of the manifest reads; otherwise
+/// every text file is parsed.
+pub(super) fn syntax_without_manifest(
+    origin: &str,
+    files: &[SourceFile],
+    manifest_text: &str,
+) -> Vec<Finding> {
+    let verbatim_globs: Vec<String> = toml::from_str::<toml::Table>(manifest_text)
+        .ok()
+        .and_then(|table| {
+            let globs = table.get("files")?.get("copy_without_render")?.as_array()?;
+            Some(
+                globs
+                    .iter()
+                    .filter_map(|glob| glob.as_str().map(str::to_owned))
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let Ok(verbatim) = build_globset(&verbatim_globs) else {
+        return Vec::new();
+    };
+    let prefix = format!("{TEMPLATE_DIR}/");
+    let mut findings = Vec::new();
+    for file in files {
+        let Some(path) = file.path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if verbatim.is_match(path) || is_binary(&file.contents) {
+            continue;
+        }
+        let source = std::str::from_utf8(&file.contents).expect("is_binary rejects non-UTF-8");
+        if let Err(err) = usage::parse(path, source) {
+            let described = template::describe(&err, source);
+            findings.push(Finding {
+                rule: Rule::TemplateSyntax,
+                location: Location {
+                    file: format!("{origin}/{}", file.path),
+                    line: described.line,
+                },
+                message: described.message,
+            });
+        }
+    }
+    findings
 }
 
 fn has_tags(text: &str) -> bool {

@@ -8,6 +8,7 @@
     may come without one: then it is its own aggregate. -#}
 {%- set aggregate = event.aggregate -%}
 {%- if not aggregate %}{% set aggregate = e %}{% endif -%}
+{%- set copy_table = aggregate ~ "_copy" -%}
 {%- if event.role == "producer" -%}
 //! `{{ E }}`: published by this service{% if bound %} whenever a {{ r | replace(from="_", to=" ") }} is created, updated or
 //! deleted (`db::{{ resource_plural | snake_case }}` emits it in the same transaction){% endif %}.
@@ -87,7 +88,7 @@ pub async fn emit(
     tx: &mut Transaction<'_, Postgres>,
     {{ r }}: &{{ R }},
     change: Change,
-) -> sqlx::Result<()> {
+) -> Result<(), outbox::EnqueueError> {
     outbox::enqueue(tx, &{{ E }}::new({{ r }}, change))
         .await
         .map(drop)
@@ -158,16 +159,16 @@ impl Consume for {{ E }} {
             newest.values().map(|&index| &events[index]).collect();
         rows.sort_unstable_by_key(|event| event.data.id);
 
+        // The table and field names are quoted, so an SQL keyword (`order`, `user`) can be one.
         let applied: HashSet<Uuid> = sqlx::query_scalar(
-            "insert into {{ aggregate }}_copy \
-             (id, version, deleted, {% for field in event.fields %}{{ field.name }}, {% endfor %}changed_at) \
-             select * from unnest($1::uuid[], $2::bigint[], $3::boolean[], {% for field in event.fields %}${{ loop.index + 3 }}::{{ field.sql }}[], {% endfor %}${{ event.fields | length + 4 }}::timestamptz[]) \
-             on conflict (id) do update set \
-             version = excluded.version, deleted = excluded.deleted, \
-             {% for field in event.fields %}{{ field.name }} = excluded.{{ field.name }}, {% endfor %}\
-             changed_at = excluded.changed_at, updated_at = now() \
-             where {{ aggregate }}_copy.version < excluded.version \
-             returning id",
+            r#"insert into {{ copy_table | sql_ident }}
+             (id, version, deleted, {% for field in event.fields %}{{ field.name | sql_ident }}, {% endfor %}changed_at)
+             select * from unnest($1::uuid[], $2::bigint[], $3::boolean[], {% for field in event.fields %}${{ loop.index + 3 }}::{{ field.sql }}[], {% endfor %}${{ event.fields | length + 4 }}::timestamptz[])
+             on conflict (id) do update set
+             version = excluded.version, deleted = excluded.deleted,
+             {% for field in event.fields %}{{ field.name | sql_ident }} = excluded.{{ field.name | sql_ident }}, {% endfor %}changed_at = excluded.changed_at, updated_at = now()
+             where {{ copy_table | sql_ident }}.version < excluded.version
+             returning id"#,
         )
         .bind(column(&rows, |event| event.data.id))
         .bind(column(&rows, |event| event.data.version))

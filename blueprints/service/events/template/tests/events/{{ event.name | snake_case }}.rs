@@ -309,7 +309,16 @@ async fn publish(broker: &TestBroker, event: &Value) {
 
 /// The copy's version and deleted mark, once it exists.
 async fn copy(pool: &PgPool, aggregate: Uuid) -> Option<(i64, bool)> {
-    sqlx::query_as("select version, deleted from {{ event.aggregate }}_copy where id = $1")
+{%- set copy_table = event.aggregate ~ "_copy" %}
+{%- set quoted_table = copy_table | sql_ident %}
+{%- set select = 'r#"select version, deleted from ' ~ quoted_table ~ ' where id = $1"#' %}
+{%- if select | length + 19 > 100 %}
+    sqlx::query_as(
+        {{ select }},
+    )
+{%- else %}
+    sqlx::query_as({{ select }})
+{%- endif %}
         .bind(aggregate)
         .fetch_optional(pool)
         .await
