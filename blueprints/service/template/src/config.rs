@@ -284,7 +284,10 @@ mod tests {
             }
         );
         let err = config_from(&[("HTTP_MAX_CONNECTIONS", "0")]).expect_err("invalid");
-        assert!(err.problems[0].starts_with("HTTP_MAX_CONNECTIONS:"), "{err}");
+        assert!(
+            err.problems[0].starts_with("HTTP_MAX_CONNECTIONS:"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -142,8 +142,9 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
-    let service =
-        TowerToHyperService::new(app.map_request(|request: Request<Incoming>| request.map(Body::new)));
+    let service = TowerToHyperService::new(
+        app.map_request(|request: Request<Incoming>| request.map(Body::new)),
+    );
     let mut builder = hyper::server::conn::http1::Builder::new();
     // The timeout runs from the moment the connection waits for a request's
     // head: it also closes connections left idle between requests.
@@ -173,7 +174,10 @@ async fn serve_connection(
 /// they are logged and the loop pauses, as `axum::serve` does.
 async fn wait_after_accept_error(err: &io::Error) {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(err.kind(), ConnectionRefused | ConnectionAborted | ConnectionReset) {
+    if matches!(
+        err.kind(),
+        ConnectionRefused | ConnectionAborted | ConnectionReset
+    ) {
         return;
     }
     tracing::error!(error = %err, "accepting a connection failed; retrying in 1 s");

@@ -105,10 +105,7 @@ mod tests {
             "lines": [{"sku": "ok"}, {"sku": "\u{0}"}],
             "k\u{0}ey": 1,
         });
-        assert_eq!(
-            fields_with_nul(&body),
-            ["k\u{0}ey", "lines[1].sku", "name"]
-        );
+        assert_eq!(fields_with_nul(&body), ["k\u{0}ey", "lines[1].sku", "name"]);
         assert!(fields_with_nul(&json!({"name": "a\\u0000b"})).is_empty());
     }
 }
