@@ -45,7 +45,7 @@ impl ValidationErrors {
 
 /// Code of the error for a text value holding U+0000, which PostgreSQL cannot
 /// store in `text` or `jsonb`.
-pub const NUL_CODE: &str = "invalid_character";
+pub const NUL_CODE: &str = "nul_character";
 pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
 
 /// The path (`name`, `lines[2].sku`) of every string in `value` that holds a
@@ -82,7 +82,7 @@ pub fn fields_with_nul(value: &serde_json::Value) -> Vec<String> {
     found
 }
 
-/// One `invalid_character` error per field in `fields`.
+/// One `nul_character` error per field in `fields`.
 pub fn nul_errors(fields: impl IntoIterator<Item = String>) -> ValidationErrors {
     let mut errors = ValidationErrors::default();
     for field in fields {

@@ -173,8 +173,8 @@ async fn text_with_a_nul_character_anywhere_in_a_body_is_a_422_naming_each_field
     assert_eq!(
         problem["errors"],
         json!([
-            { "field": "name", "code": "invalid_character", "message": "must not contain the NUL character (U+0000)" },
-            { "field": "tags[1]", "code": "invalid_character", "message": "must not contain the NUL character (U+0000)" },
+            { "field": "name", "code": "nul_character", "message": "must not contain the NUL character (U+0000)" },
+            { "field": "tags[1]", "code": "nul_character", "message": "must not contain the NUL character (U+0000)" },
         ])
     );
     let escaped_backslash = post_echo("application/json", r#"{"note": "a\\u0000"}"#).await;
@@ -195,7 +195,7 @@ async fn nul_character_in_a_query_or_path_parameter_is_a_422_naming_it() {
     assert_eq!(problem["errors"][0]["field"], "q", "{problem}");
     let problem = path.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert_eq!(problem["errors"][0]["field"], "id", "{problem}");
-    assert_eq!(problem["errors"][0]["code"], "invalid_character");
+    assert_eq!(problem["errors"][0]["code"], "nul_character");
 }
 
 #[tokio::test]
