@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge({{ resource_plural | snake_case }}::router())
 {%- endif %}
         .split_for_parts();
+    let openapi = openapi::document_shared_errors(openapi);
 
     // Serialized once: the document does not change while the process runs.
     let openapi = Bytes::from(
