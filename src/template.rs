@@ -14,6 +14,7 @@ use heck::{
 use tera::{Context, Tera};
 
 use crate::answers::{Answers, Value};
+use crate::blueprint::manifest::SVCGEN_VERSION_VARIABLE;
 
 /// A template failure, before it is tied to a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +31,11 @@ pub fn new_tera() -> Tera {
     tera
 }
 
+/// What templates, defaults and conditions see: every answer, plus `svcgen_version` (this
+/// svcgen's version), which no answer can shadow because no variable may be called that.
 pub fn context(answers: &Answers) -> Context {
     let mut context = Context::new();
+    context.insert(SVCGEN_VERSION_VARIABLE, env!("CARGO_PKG_VERSION"));
     for (name, value) in answers {
         match value {
             Value::Bool(b) => context.insert(name, b),
@@ -236,6 +240,16 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         context(&answers)
+    }
+
+    #[test]
+    fn templates_see_the_svcgen_version() {
+        let c = ctx(&[("name", Value::String("catalog".into()))]);
+        let out = render_str("{{ name }} made by svcgen {{ svcgen_version }}", &c).unwrap();
+        assert_eq!(
+            out,
+            format!("catalog made by svcgen {}", env!("CARGO_PKG_VERSION"))
+        );
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub const MANIFEST_FILE: &str = "blueprint.toml";
 /// The variable every blueprint gets from the command line: the service name.
 pub const NAME_VARIABLE: &str = "name";
 
+/// The value every template sees besides the answers: the version of the svcgen rendering it
+/// (`0.1.0`), so a generated CI job can install the svcgen that made the service. It is not an
+/// answer: a newer svcgen renders its own version on `svcgen update`.
+pub const SVCGEN_VERSION_VARIABLE: &str = "svcgen_version";
+
 #[derive(Debug, Clone)]
 pub struct Manifest {
     pub name: String,
@@ -508,6 +513,11 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
             "`{NAME_VARIABLE}` is given on the command line and cannot be declared"
         ));
     }
+    if name == SVCGEN_VERSION_VARIABLE {
+        return Err(format!(
+            "`{SVCGEN_VERSION_VARIABLE}` is set by svcgen (its own version) and cannot be declared"
+        ));
+    }
     if !is_identifier(&name) {
         return Err(format!(
             "variable name `{name}` must be a lowercase identifier (letters, digits, `_`), so templates can use it"
@@ -786,6 +796,16 @@ mod tests {
     fn name_cannot_be_redeclared() {
         let err = parse("[variables.name]\ntype = \"string\"\n").unwrap_err();
         assert!(err.to_string().contains("cannot be declared"), "{err}");
+    }
+
+    #[test]
+    fn svcgen_version_cannot_be_declared() {
+        let err = parse("[variables.svcgen_version]\ntype = \"string\"\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`svcgen_version` is set by svcgen"),
+            "{err}"
+        );
     }
 
     #[test]

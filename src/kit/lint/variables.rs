@@ -5,7 +5,7 @@ use regex::Regex;
 
 use super::{Finding, Lint, Rule, Use};
 use crate::blueprint::SourceFile;
-use crate::blueprint::manifest::{Default, NAME_VARIABLE};
+use crate::blueprint::manifest::{Default, NAME_VARIABLE, SVCGEN_VERSION_VARIABLE};
 use crate::kit::suggest::suggestion;
 use crate::kit::usage;
 
@@ -40,7 +40,7 @@ impl Lint<'_> {
                         by: "variable",
                         owner: Some(variable.name.clone()),
                     });
-                    if name == NAME_VARIABLE {
+                    if name == NAME_VARIABLE || name == SVCGEN_VERSION_VARIABLE {
                         continue;
                     }
                     let message = match variables.iter().position(|v| v.name == name) {
@@ -74,7 +74,10 @@ impl Lint<'_> {
         let manifest = &self.blueprint.manifest;
         let mut found = Vec::new();
         for (name, uses) in &self.uses {
-            if name == NAME_VARIABLE || manifest.variable(name).is_some() {
+            if name == NAME_VARIABLE
+                || name == SVCGEN_VERSION_VARIABLE
+                || manifest.variable(name).is_some()
+            {
                 continue;
             }
             // Variables' own expressions are reported by the declaration-order rule.
