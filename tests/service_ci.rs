@@ -13,8 +13,7 @@ use std::process::{Command, Output};
 use assert_cmd::cargo::CommandCargoExt;
 use yaml_rust2::{Yaml, YamlLoader};
 
-const INSTALL_DEFAULT: &str =
-    r#"cargo install --locked --git https://github.com/your-org/svcgen --tag "v$SVCGEN_VERSION" svcgen"#;
+const INSTALL_DEFAULT: &str = r#"cargo install --locked --git https://github.com/your-org/svcgen --tag "v$SVCGEN_VERSION" svcgen"#;
 
 fn svcgen_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_svcgen"))
@@ -76,7 +75,11 @@ fn run_with_fake_svcgen(shell: &[&str], script: &str, svcgen_exit: i32) -> Outpu
     )
     .unwrap();
     make_executable(&fake);
-    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap());
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
     Command::new(shell[0])
         .args(&shell[1..])
         .arg(script)
@@ -122,7 +125,12 @@ fn github_blueprint_job_fails_when_behind_and_warn_makes_it_a_warning() {
             "{check}: behind\n{run}"
         );
         let annotated = text(&behind.stdout).contains("::warning ");
-        assert_eq!(annotated, check == "warn", "{check}: {}", text(&behind.stdout));
+        assert_eq!(
+            annotated,
+            check == "warn",
+            "{check}: {}",
+            text(&behind.stdout)
+        );
         // An error (exit 2: no blueprint, no network) is never only a warning.
         let error = run_with_fake_svcgen(GITHUB_RUN, run, 2);
         assert_eq!(error.status.code(), Some(2), "{check}: error");
@@ -164,7 +172,10 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
         "bash ci/propose-update.sh github"
     );
     let script = dir.join("ci/propose-update.sh");
-    assert!(script.is_file(), "the script the workflow runs is generated");
+    assert!(
+        script.is_file(),
+        "the script the workflow runs is generated"
+    );
 
     // svcgen comes from the install answer, at the version that rendered the file, cached.
     for file in ["ci.yml", "blueprint-update.yml"] {
@@ -173,7 +184,12 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
             .as_hash()
             .unwrap()
             .values()
-            .find(|j| j["steps"].as_vec().is_some_and(|s| s.iter().any(|s| s["name"].as_str() == Some("install svcgen"))))
+            .find(|j| {
+                j["steps"].as_vec().is_some_and(|s| {
+                    s.iter()
+                        .any(|s| s["name"].as_str() == Some("install svcgen"))
+                })
+            })
             .unwrap_or_else(|| panic!("{file}: no job installs svcgen"));
         let version = str_of(&job["env"]["SVCGEN_VERSION"], "SVCGEN_VERSION");
         assert!(
@@ -226,7 +242,11 @@ fn gitlab_blueprint_job_fails_when_behind_and_warn_allows_exit_1_only() {
             let codes = job["allow_failure"]["exit_codes"].as_vec().unwrap();
             assert_eq!(codes, &[Yaml::Integer(1)], "only `behind` is allowed");
         } else {
-            assert!(job["allow_failure"].is_badvalue(), "{:?}", job["allow_failure"]);
+            assert!(
+                job["allow_failure"].is_badvalue(),
+                "{:?}",
+                job["allow_failure"]
+            );
         }
         // Never in the pipeline that proposes the update.
         let rules = job["rules"].as_vec().unwrap();
@@ -288,8 +308,8 @@ fn no_ci_means_no_blueprint_jobs_and_no_script() {
     assert!(!dir.join(".github").exists());
     assert!(!dir.join(".gitlab-ci.yml").exists());
     assert!(!dir.join("ci").exists());
-    let record = fs::read_to_string(dir.join(".svcgen/record.toml")).unwrap();
-    assert!(!record.contains("svcgen_install"), "{record}");
+    let readme = fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(!readme.contains("## Blueprint updates"), "{readme}");
 }
 
 // ---- ci/propose-update.sh against local remotes ------------------------------------------------
@@ -364,7 +384,8 @@ impl Fleet {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
         let blueprint = TinyBlueprint::new(root);
-        let script = new_service(root, "made-by-service", &["ci=github"]).join("ci/propose-update.sh");
+        let script =
+            new_service(root, "made-by-service", &["ci=github"]).join("ci/propose-update.sh");
 
         let svc = root.join("svc");
         let out = Command::new(svcgen_bin())
@@ -464,7 +485,10 @@ impl Fleet {
         // The checkout is left as it was: same commit, nothing changed or added.
         assert_eq!(git(&checkout, &["rev-parse", "HEAD"]), head_before);
         assert_eq!(
-            git(&checkout, &["status", "--porcelain", "--untracked-files=all"]),
+            git(
+                &checkout,
+                &["status", "--porcelain", "--untracked-files=all"]
+            ),
             "",
             "the script left the checkout dirty\n{}",
             text(&out.stderr)
@@ -476,7 +500,11 @@ impl Fleet {
     fn update_branches(&self) -> Vec<(String, String)> {
         let listing = git(
             &self.remote,
-            &["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/svcgen/"],
+            &[
+                "for-each-ref",
+                "--format=%(refname:short) %(objectname)",
+                "refs/heads/svcgen/",
+            ],
         );
         listing
             .lines()
@@ -514,7 +542,10 @@ impl Fleet {
     /// Turns the bare repository into a GitLab stand-in: push options accepted and recorded
     /// by a pre-receive hook, one line per push.
     fn accept_push_options(&self) {
-        git(&self.remote, &["config", "receive.advertisePushOptions", "true"]);
+        git(
+            &self.remote,
+            &["config", "receive.advertisePushOptions", "true"],
+        );
         let hook = self.remote.join("hooks/pre-receive");
         fs::write(
             &hook,
@@ -591,7 +622,10 @@ fn propose_update_on_github_opens_a_pull_request_then_a_draft_for_conflicts_and_
     let config = fleet.show("svcgen/tiny-1.1.0:config.toml");
     assert!(config.contains("log_level = \"warn\""), "{config}");
     let message = fleet.show("svcgen/tiny-1.1.0");
-    assert!(message.contains("Update svc to blueprint tiny 1.1.0"), "{message}");
+    assert!(
+        message.contains("Update svc to blueprint tiny 1.1.0"),
+        "{message}"
+    );
     assert!(message.contains("From blueprint tiny 1.0.0"), "{message}");
     let record = fleet.show("svcgen/tiny-1.1.0:.svcgen/record.toml");
     assert!(record.contains("version = \"1.1.0\""), "{record}");
@@ -623,7 +657,9 @@ fn propose_update_on_github_opens_a_pull_request_then_a_draft_for_conflicts_and_
     assert_eq!(branches.len(), 2, "{branches:?}");
     let config = fleet.show("svcgen/tiny-1.2.0:config.toml");
     assert!(
-        config.contains("<<<<<<< ") && config.contains("timeout = 30") && config.contains("timeout = 20"),
+        config.contains("<<<<<<< ")
+            && config.contains("timeout = 30")
+            && config.contains("timeout = 20"),
         "committed with its conflict markers:\n{config}"
     );
     let message = fleet.show("svcgen/tiny-1.2.0");
@@ -631,7 +667,11 @@ fn propose_update_on_github_opens_a_pull_request_then_a_draft_for_conflicts_and_
     assert!(message.contains("- config.toml"), "{message}");
     let created = fleet.gh_created();
     assert_eq!(created.len(), 2, "{created:?}");
-    assert!(created[1].contains("--head svcgen/tiny-1.2.0"), "{}", created[1]);
+    assert!(
+        created[1].contains("--head svcgen/tiny-1.2.0"),
+        "{}",
+        created[1]
+    );
     assert!(created[1].ends_with(" --draft"), "{}", created[1]);
     let body = fleet.gh_body(2);
     assert!(body.contains("Conflicts to resolve"), "{body}");
@@ -706,7 +746,11 @@ fn propose_update_says_what_is_missing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("SVCGEN_TARGET_BRANCH is not set"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("SVCGEN_TARGET_BRANCH is not set"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = Command::new("bash")
         .args(["ci/propose-update.sh", "bitbucket"])
@@ -714,18 +758,33 @@ fn propose_update_says_what_is_missing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("usage:"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("usage:"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // GitLab without a push URL needs the project access token.
     let out = Command::new("bash")
         .args(["ci/propose-update.sh", "gitlab"])
         .current_dir(&checkout)
         .env("SVCGEN_TARGET_BRANCH", "main")
-        .env("PATH", format!("{}:{}", svcgen_bin().parent().unwrap().display(), std::env::var("PATH").unwrap()))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                svcgen_bin().parent().unwrap().display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
         .env_remove("SVCGEN_PUSH_URL")
         .env_remove("SVCGEN_UPDATE_TOKEN")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("SVCGEN_UPDATE_TOKEN is not set"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("SVCGEN_UPDATE_TOKEN is not set"),
+        "{}",
+        text(&out.stderr)
+    );
 }
