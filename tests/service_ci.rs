@@ -171,6 +171,30 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
         step_run(job, "propose the update"),
         "bash ci/propose-update.sh github"
     );
+    // The weekly run is a `schedule` event, whose payload has no repository: the target
+    // branch must not come from github.event.repository alone, or it is empty exactly then.
+    let propose = job["steps"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str() == Some("propose the update"))
+        .unwrap();
+    let target = str_of(
+        &propose["env"]["SVCGEN_TARGET_BRANCH"],
+        "SVCGEN_TARGET_BRANCH",
+    );
+    assert!(
+        target.contains("github.event.repository.default_branch || github.ref_name"),
+        "{target}"
+    );
+    // The push-and-PR checks run with a read-only token; only the update workflow writes.
+    let ci = yaml(&dir.join(".github/workflows/ci.yml"));
+    assert_eq!(ci["permissions"]["contents"].as_str(), Some("read"));
+    assert_eq!(
+        ci["permissions"].as_hash().map(|h| h.len()),
+        Some(1),
+        "ci.yml asks for nothing but contents: read"
+    );
     let script = dir.join("ci/propose-update.sh");
     assert!(
         script.is_file(),
@@ -299,6 +323,57 @@ fn gitlab_update_job_runs_on_schedule_or_by_hand_with_cached_svcgen() {
             && l.contains("if [ ! -x \"$CARGO_INSTALL_ROOT/bin/svcgen\" ]")),
         "installs only when the cache has no svcgen: {before:#?}"
     );
+}
+
+/// The `.svcgen` jobs' before_script, run for real in a generated GitLab service (minus the
+/// apt-get line), with an install command that writes where `cargo install` does: into
+/// CARGO_HOME (`.cargo`, inside the checkout) and CARGO_INSTALL_ROOT. The checkout must stay
+/// clean, or propose-update.sh commits the cargo registry into the merge request.
+#[test]
+fn gitlab_svcgen_install_leaves_the_checkout_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let install = r#"mkdir -p "$CARGO_HOME/registry/cache" "$CARGO_INSTALL_ROOT/bin" && touch "$CARGO_HOME/registry/cache/svcgen.crate" && touch "$CARGO_INSTALL_ROOT/bin/svcgen" && chmod +x "$CARGO_INSTALL_ROOT/bin/svcgen""#;
+    let dir = new_service(
+        tmp.path(),
+        "gl",
+        &["ci=gitlab", &format!("svcgen_install={install}")],
+    );
+    git(&dir, &["init", "--quiet"]);
+    git(&dir, &["add", "--all"]);
+    git(
+        &dir,
+        &["commit", "--quiet", "--allow-empty", "-m", "generated"],
+    );
+
+    let ci = yaml(&dir.join(".gitlab-ci.yml"));
+    let project = dir.display().to_string();
+    let var = |value: &Yaml| str_of(value, "variable").replace("$CI_PROJECT_DIR", &project);
+    let script: Vec<&str> = ci[".svcgen"]["before_script"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|l| str_of(l, "before_script line"))
+        .filter(|l| !l.starts_with("apt-get"))
+        .collect();
+    let out = Command::new("sh")
+        .args(["-ec", &script.join("\n")])
+        .current_dir(&dir)
+        .env("CI_PROJECT_DIR", &dir)
+        .env("CARGO_HOME", var(&ci["variables"]["CARGO_HOME"]))
+        .env(
+            "CARGO_INSTALL_ROOT",
+            var(&ci[".svcgen"]["variables"]["CARGO_INSTALL_ROOT"]),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "before_script: {}", text(&out.stderr));
+    assert!(
+        dir.join(".cargo/registry/cache/svcgen.crate").is_file()
+            && dir.join(".svcgen-tool/bin/svcgen").is_file(),
+        "the install command ran"
+    );
+    let status = git(&dir, &["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(status, "", "the checkout after installing svcgen");
 }
 
 #[test]
