@@ -92,7 +92,7 @@ fi
 # actionlint also runs shellcheck on every `run:` block (shellcheck is on PATH).
 mapfile -t workflows < <(find_files -path './.github/workflows/*' \( -name '*.yml' -o -name '*.yaml' \))
 for wf in "${workflows[@]}"; do
-  check actionlint "$wf" actionlint -no-color "$wf"
+  check actionlint "$wf" actionlint -no-color -shellcheck "$(command -v shellcheck)" "$wf"
   check schema:github-workflows "$wf" check-jsonschema --builtin-schema vendor.github-workflows "$wf"
 done
 
@@ -103,6 +103,22 @@ done
 if [[ -f "$DIR/.gitlab-ci.yml" ]]; then
   check schema:gitlab-ci .gitlab-ci.yml check-jsonschema --builtin-schema vendor.gitlab-ci \
     --data-transform gitlab-ci .gitlab-ci.yml
+fi
+# The jobs' shell (before_script + script, as each job runs it) through
+# shellcheck, one file per job, checked as POSIX sh (a job's image may have no
+# bash). Read with the Python of the linters' venv, which has PyYAML.
+if [[ -f "$DIR/.gitlab-ci.yml" ]]; then
+  py="${SVCGEN_CACHE:-$HOME/.cache/svcgen-ci}/venv/bin/python"
+  rc=0
+  out="$("$py" "$here/gitlab-ci-scripts.py" "$DIR/.gitlab-ci.yml" "$tmp/gitlab-ci" 2>&1)" || rc=$?
+  if ((rc != 0)); then
+    fail "shellcheck" ".gitlab-ci.yml" "$out"
+  else
+    while IFS= read -r job; do
+      [[ -n "$job" ]] || continue
+      check shellcheck ".gitlab-ci.yml job $job" shellcheck -s sh "$tmp/gitlab-ci/${job//\//_}.sh"
+    done <<<"$out"
+  fi
 fi
 if ((${#workflows[@]} == 0)) && [[ ! -f "$DIR/.gitlab-ci.yml" ]]; then
   echo "note: no .github/workflows/*.yml and no .gitlab-ci.yml in $DIR"

@@ -24,6 +24,7 @@ pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
         &serde_json::json!({
             "blueprint": blueprint.manifest.name,
             "blueprint_version": blueprint.manifest.version.to_string(),
+            "version": env!("CARGO_PKG_VERSION"),
         }),
     );
     render_with_context(blueprint, &context)
@@ -281,17 +282,20 @@ mod tests {
     }
 
     #[test]
-    fn templates_read_the_blueprint_name_and_version() {
+    fn templates_read_the_blueprint_and_svcgen_versions() {
         let bp = blueprint(
             "",
             &[(
                 "catalog.yaml",
-                b"made-by: {{ svcgen.blueprint }} {{ svcgen.blueprint_version }}\n",
+                b"made-by: {{ svcgen.blueprint }} {{ svcgen.blueprint_version }} (svcgen {{ svcgen.version }})\n",
                 Mode::Regular,
             )],
         );
         let tree = render(&bp, &answers(&bp, &[])).unwrap();
-        assert_eq!(text(&tree, "catalog.yaml"), "made-by: t 1.0.0\n");
+        assert_eq!(
+            text(&tree, "catalog.yaml"),
+            format!("made-by: t 1.0.0 (svcgen {})\n", env!("CARGO_PKG_VERSION"))
+        );
     }
 
     const VARS: &str = r#"

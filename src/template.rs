@@ -31,6 +31,7 @@ pub fn new_tera() -> Tera {
     tera
 }
 
+/// What templates, defaults and conditions see: every answer.
 pub fn context(answers: &Answers) -> Context {
     let mut context = Context::new();
     for (name, value) in answers {
@@ -246,6 +247,7 @@ mod tests {
             .collect();
         context(&answers)
     }
+
 
     #[test]
     fn case_filters() {

@@ -19,7 +19,9 @@ pub const NAME_VARIABLE: &str = "name";
 
 /// What templates (not defaults or conditions) read about the blueprint rendering them:
 /// `{{ svcgen.blueprint }}` and `{{ svcgen.blueprint_version }}`, so a generated file such as a
-/// portal's catalog entry can say which blueprint version made it.
+/// portal's catalog entry can say which blueprint version made it, and `{{ svcgen.version }}`,
+/// so a generated CI job can install the svcgen that made the service (a newer svcgen renders
+/// its own version on `svcgen update`).
 pub const SVCGEN_VARIABLE: &str = "svcgen";
 
 #[derive(Debug, Clone)]
@@ -515,7 +517,7 @@ fn check_variable(name: String, raw: RawVariable) -> std::result::Result<Variabl
     }
     if name == SVCGEN_VARIABLE {
         return Err(format!(
-            "`{SVCGEN_VARIABLE}` is set by svcgen for templates (`svcgen.blueprint`, `svcgen.blueprint_version`) and cannot be declared"
+            "`{SVCGEN_VARIABLE}` is set by svcgen for templates (`svcgen.blueprint`, `svcgen.blueprint_version`, `svcgen.version`) and cannot be declared"
         ));
     }
     if !is_identifier(&name) {
@@ -799,6 +801,7 @@ mod tests {
         let err = parse("[variables.svcgen]\ntype = \"string\"\n").unwrap_err();
         assert!(err.to_string().contains("set by svcgen"), "{err}");
     }
+
 
     #[test]
     fn unknown_keys_are_rejected() {
