@@ -248,7 +248,6 @@ mod tests {
         context(&answers)
     }
 
-
     #[test]
     fn case_filters() {
         let c = ctx(&[("name", Value::String("product-catalog".into()))]);

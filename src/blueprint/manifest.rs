@@ -802,7 +802,6 @@ mod tests {
         assert!(err.to_string().contains("set by svcgen"), "{err}");
     }
 
-
     #[test]
     fn unknown_keys_are_rejected() {
         let err = parse("[variables.x]\ntype = \"string\"\ndefualt = \"a\"\n").unwrap_err();

@@ -34,6 +34,7 @@ impl FromStr for AppEnv {
 pub struct Config {
     pub app_env: AppEnv,
     pub http: HttpConfig,
+    pub connections: ConnectionLimits,
     pub database: DatabaseConfig,
     pub events: crate::events::config::EventsConfig,
     // svcgen:anchor config-fields
@@ -47,6 +48,26 @@ pub struct HttpConfig {
     pub body_limit_bytes: usize,
     /// How long `/readyz` reports 503 before the listener closes on shutdown.
     pub shutdown_drain: Duration,
+}
+
+/// What one client may hold of the server, enforced by its accept loop
+/// (`server.rs`), below HTTP: slow or idle clients must not pin connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A connection that has not sent a request's complete headers this long
+    /// after it opened (or after its previous response) is closed.
+    pub header_read_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -76,6 +97,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("app_env", &self.app_env)
             .field("http", &self.http)
+            .field("connections", &self.connections)
             .field("database", &self.database)
             .field("events", &self.events)
             // svcgen:anchor config-debug
@@ -119,6 +141,17 @@ impl Config {
             v.parse::<u64>()
                 .map_err(|_| "expected a non-negative integer".to_owned())
         });
+        let connection_defaults = ConnectionLimits::default();
+        let header_read_timeout = reader.parse(
+            "HTTP_HEADER_READ_TIMEOUT_SECS",
+            connection_defaults.header_read_timeout.as_secs(),
+            positive_integer,
+        );
+        let http_max_connections = reader.parse(
+            "HTTP_MAX_CONNECTIONS",
+            connection_defaults.max_connections as u64,
+            positive_integer,
+        );
         let max_connections = reader.parse("DATABASE_MAX_CONNECTIONS", 10, positive_integer);
         let acquire_timeout = reader.parse("DATABASE_ACQUIRE_TIMEOUT_SECS", 5, positive_integer);
         let connect_options = match lookup("DATABASE_URL") {
@@ -156,6 +189,10 @@ impl Config {
                     request_timeout: Duration::from_secs(request_timeout),
                     body_limit_bytes: usize::try_from(body_limit_bytes).unwrap_or(usize::MAX),
                     shutdown_drain: Duration::from_secs(shutdown_drain),
+                },
+                connections: ConnectionLimits {
+                    header_read_timeout: Duration::from_secs(header_read_timeout),
+                    max_connections: usize::try_from(http_max_connections).unwrap_or(usize::MAX),
                 },
                 database: DatabaseConfig {
                     connect_options,
@@ -232,6 +269,29 @@ mod tests {
         assert_eq!(config.http.addr.port(), 8080);
         assert_eq!(config.http.request_timeout, Duration::from_secs(30));
         assert_eq!(config.database.max_connections, 10);
+        assert_eq!(config.connections, ConnectionLimits::default());
+    }
+
+    #[test]
+    fn connection_limits_are_read_from_the_environment() {
+        let config = config_from(&[
+            ("DATABASE_URL", "postgres://app@db/app"),
+            ("HTTP_HEADER_READ_TIMEOUT_SECS", "3"),
+            ("HTTP_MAX_CONNECTIONS", "64"),
+        ])
+        .expect("valid config");
+        assert_eq!(
+            config.connections,
+            ConnectionLimits {
+                header_read_timeout: Duration::from_secs(3),
+                max_connections: 64,
+            }
+        );
+        let err = config_from(&[("HTTP_MAX_CONNECTIONS", "0")]).expect_err("invalid");
+        assert!(
+            err.problems[0].starts_with("HTTP_MAX_CONNECTIONS:"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::watch;
 
 use super::config::EventsConfig;
-use super::envelope::CloudEvent;
+use super::envelope::{CloudEvent, nul_paths};
 use super::nats::{self, Naming};
 use super::stop_requested;
 
@@ -364,13 +364,37 @@ async fn settle<E: Consume>(
         .record(started.elapsed().as_secs_f64());
 }
 
+/// The escape JSON writes the NUL character as (a raw NUL byte is not valid JSON).
+const NUL_ESCAPE: &[u8] = b"\\u0000";
+
 fn decode<E: Consume>(payload: &[u8]) -> Result<CloudEvent<E>, HandlerError> {
-    let event: CloudEvent<E> = serde_json::from_slice(payload).map_err(|err| {
-        HandlerError::Permanent(format!("not a valid {} event: {err}", E::EVENT_TYPE))
-    })?;
+    let invalid = |reason: String| {
+        HandlerError::Permanent(format!("not a valid {} event: {reason}", E::EVENT_TYPE))
+    };
+    // PostgreSQL stores NUL neither in `text` nor in `jsonb`: such an event could never be
+    // applied, so it is refused here, naming the field, rather than failing its whole batch in
+    // the database. Almost no payload holds the escape at all, and those are decoded directly.
+    let event: CloudEvent<E> = if payload
+        .windows(NUL_ESCAPE.len())
+        .any(|window| window == NUL_ESCAPE)
+    {
+        let value: serde_json::Value =
+            serde_json::from_slice(payload).map_err(|err| invalid(err.to_string()))?;
+        let paths = nul_paths(&value);
+        if !paths.is_empty() {
+            return Err(invalid(format!(
+                "the NUL character (U+0000), which PostgreSQL cannot store, in {}",
+                paths.join(", ")
+            )));
+        }
+        serde_json::from_value(value).map_err(|err| invalid(err.to_string()))?
+    } else {
+        serde_json::from_slice(payload).map_err(|err| invalid(err.to_string()))?
+    };
     if event.event_type != E::EVENT_TYPE {
+        // Debug-quoted: the type came from outside and goes into logs and a header.
         return Err(HandlerError::Permanent(format!(
-            "expected type {}, got {}",
+            "expected type {}, got {:?}",
             E::EVENT_TYPE,
             event.event_type
         )));
@@ -499,6 +523,52 @@ mod tests {
         assert_eq!(retry_delay(1), Duration::from_secs(1));
         assert_eq!(retry_delay(3), Duration::from_secs(4));
         assert_eq!(retry_delay(1000), MAX_RETRY_DELAY);
+    }
+
+    /// An event with a text field, to decode.
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+
+    impl Consume for Named {
+        const PRODUCER: &'static str = "producer";
+        const EVENT_TYPE: &'static str = "producer.named.v1";
+        const NAME: &'static str = "named";
+
+        async fn apply(
+            _tx: &mut Transaction<'_, Postgres>,
+            _event: &CloudEvent<Self>,
+        ) -> Result<Outcome, HandlerError> {
+            Ok(Outcome::Applied)
+        }
+    }
+
+    fn named(name: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "specversion": "1.0",
+            "id": "1",
+            "source": "producer",
+            "type": Named::EVENT_TYPE,
+            "time": "2026-01-01T00:00:00Z",
+            "datacontenttype": "application/json",
+            "data": {"name": name},
+        }))
+        .expect("JSON")
+    }
+
+    #[test]
+    fn a_nul_character_is_refused_for_good_naming_the_field() {
+        match decode::<Named>(&named("a\u{0}b")) {
+            Err(HandlerError::Permanent(reason)) => {
+                assert!(reason.contains("data.name"), "{reason}");
+                assert!(reason.contains("NUL"), "{reason}");
+            }
+            other => panic!("expected a permanent failure, got {other:?}"),
+        }
+        // A backslash before `u0000` is text, not a NUL.
+        let event = decode::<Named>(&named("C:\\u0000")).expect("decodes");
+        assert_eq!(event.data.name, "C:\\u0000");
     }
 
     #[test]

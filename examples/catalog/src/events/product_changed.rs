@@ -64,16 +64,16 @@ impl Consume for ProductChanged {
             newest.values().map(|&index| &events[index]).collect();
         rows.sort_unstable_by_key(|event| event.data.id);
 
+        // The table and field names are quoted, so an SQL keyword (`order`, `user`) can be one.
         let applied: HashSet<Uuid> = sqlx::query_scalar(
-            "insert into product_copy \
-             (id, version, deleted, name, description, price_cents, stock, category, changed_at) \
-             select * from unnest($1::uuid[], $2::bigint[], $3::boolean[], $4::text[], $5::text[], $6::bigint[], $7::integer[], $8::text[], $9::timestamptz[]) \
-             on conflict (id) do update set \
-             version = excluded.version, deleted = excluded.deleted, \
-             name = excluded.name, description = excluded.description, price_cents = excluded.price_cents, stock = excluded.stock, category = excluded.category, \
-             changed_at = excluded.changed_at, updated_at = now() \
-             where product_copy.version < excluded.version \
-             returning id",
+            r#"insert into "product_copy"
+             (id, version, deleted, "name", "description", "price_cents", "stock", "category", changed_at)
+             select * from unnest($1::uuid[], $2::bigint[], $3::boolean[], $4::text[], $5::text[], $6::bigint[], $7::integer[], $8::text[], $9::timestamptz[])
+             on conflict (id) do update set
+             version = excluded.version, deleted = excluded.deleted,
+             "name" = excluded."name", "description" = excluded."description", "price_cents" = excluded."price_cents", "stock" = excluded."stock", "category" = excluded."category", changed_at = excluded.changed_at, updated_at = now()
+             where "product_copy".version < excluded.version
+             returning id"#,
         )
         .bind(column(&rows, |event| event.data.id))
         .bind(column(&rows, |event| event.data.version))

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(products::router())
         .merge(categories::router())
         .split_for_parts();
+    let openapi = openapi::document_shared_errors(openapi);
 
     // Serialized once: the document does not change while the process runs.
     let openapi = Bytes::from(

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, StatusCode, header};
 use axum::routing::{get, post};
-use serde_json::Value;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use catalog::config::HttpConfig;
@@ -137,6 +138,64 @@ async fn oversized_body_is_a_413_problem() {
     let response = post_echo("application/json", &body).await;
 
     response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+}
+
+#[tokio::test]
+async fn announced_oversized_body_is_a_413_problem_at_once() {
+    // 10 GiB announced, 20 bytes sent, then nothing: the answer must not wait for the rest.
+    let stalled = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
+        b"{\"name\": \"0123456\"",
+    ))])
+    .chain(futures_util::stream::pending());
+    let request = Request::post("/echo")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_LENGTH, "10737418240")
+        .body(Body::from_stream(stalled))
+        .expect("valid request");
+
+    let response = tokio::time::timeout(
+        Duration::from_secs(2),
+        send(&probe_app(&http_config()), request),
+    )
+    .await
+    .expect("answered without reading the body");
+
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+}
+
+#[tokio::test]
+async fn text_with_a_nul_character_anywhere_in_a_body_is_a_422_naming_each_field() {
+    let body = r#"{"name": "a\u0000b", "tags": ["ok", "\u0000"], "note": "a\\u0000 is fine"}"#;
+
+    let response = post_echo("application/json", body).await;
+
+    let problem = response.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(
+        problem["errors"],
+        json!([
+            { "field": "name", "code": "nul_character", "message": "must not contain the NUL character (U+0000)" },
+            { "field": "tags[1]", "code": "nul_character", "message": "must not contain the NUL character (U+0000)" },
+        ])
+    );
+    let escaped_backslash = post_echo("application/json", r#"{"note": "a\\u0000"}"#).await;
+    assert_eq!(
+        escaped_backslash.status,
+        StatusCode::OK,
+        "{}",
+        escaped_backslash.text()
+    );
+}
+
+#[tokio::test]
+async fn nul_character_in_a_query_or_path_parameter_is_a_422_naming_it() {
+    let query = call(&http_config(), Method::GET, "/things?limit=5&q=a%00", None).await;
+    let path = call(&http_config(), Method::GET, "/things/%00", None).await;
+
+    let problem = query.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "q", "{problem}");
+    let problem = path.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "id", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "nul_character");
 }
 
 #[tokio::test]

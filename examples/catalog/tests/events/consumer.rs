@@ -281,3 +281,42 @@ async fn a_failing_message_fails_alone_and_the_rest_of_its_batch_is_applied() {
     let payload: serde_json::Value = serde_json::from_slice(&letters[0].payload).expect("JSON");
     assert_eq!(payload["id"], poison.as_str());
 }
+
+#[tokio::test]
+async fn a_message_holding_a_nul_character_is_dead_lettered_once_and_the_next_one_is_handled() {
+    // PostgreSQL cannot store U+0000: retrying such a message would fail for ever.
+    let (db, broker) = (fresh_database().await, broker().await);
+    let (poison, bad) = probe_event("a\u{0}b");
+    publish(&broker, bad).await;
+    let (id, ok) = probe_event("ok");
+    publish(&broker, ok).await;
+    let (stop_tx, task) = start(&db, &broker, consumer_settings(&broker, 5));
+
+    wait_for("the good event", || async {
+        handled(&db, &id).await.then_some(())
+    })
+    .await;
+    let letters = wait_for("a dead letter", || async {
+        let letters = dead_letters(&broker).await;
+        (!letters.is_empty()).then_some(letters)
+    })
+    .await;
+    assert_eq!(letters.len(), 1);
+    let reason = letters[0]
+        .headers
+        .get(DEAD_LETTER_ERROR_HEADER)
+        .map(|v| v.as_str().to_owned())
+        .unwrap_or_default();
+    assert!(reason.contains("data.behaviour"), "reason: {reason}");
+    let deliveries = letters[0]
+        .headers
+        .get(consumer::DEAD_LETTER_DELIVERIES_HEADER)
+        .map(|v| v.as_str().to_owned());
+    assert_eq!(
+        deliveries.as_deref(),
+        Some("1"),
+        "refused at once, not retried"
+    );
+    assert!(!handled(&db, &poison).await);
+    stop(stop_tx, task).await;
+}

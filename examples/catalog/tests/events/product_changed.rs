@@ -56,7 +56,7 @@ async fn publish(broker: &TestBroker, event: &Value) {
 
 /// The copy's version and deleted mark, once it exists.
 async fn copy(pool: &PgPool, aggregate: Uuid) -> Option<(i64, bool)> {
-    sqlx::query_as("select version, deleted from product_copy where id = $1")
+    sqlx::query_as(r#"select version, deleted from "product_copy" where id = $1"#)
         .bind(aggregate)
         .fetch_optional(pool)
         .await

@@ -13,6 +13,9 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
+use super::envelope::nul_paths;
+use crate::domain::validation::ValidationErrors;
+use crate::http::error::ApiError;
 use crate::http::middleware::REQUEST_ID_HEADER;
 
 /// The W3C trace context header, passed on as it came so traces span the event hop.
@@ -67,12 +70,68 @@ pub async fn capture_request(request: Request, next: Next) -> Response {
     REQUEST_HEADERS.scope(headers, next.run(request)).await
 }
 
+/// Why an event could not be written to the outbox.
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    /// A field holds what the outbox cannot store (the NUL character, which `jsonb` refuses):
+    /// the request is at fault, and the HTTP layer answers 422 naming the fields.
+    #[error("event {event_type} has fields the outbox cannot store: {}", fields(.errors))]
+    Invalid {
+        event_type: &'static str,
+        errors: ValidationErrors,
+    },
+    #[error("cannot write the event to the outbox")]
+    Database(#[from] sqlx::Error),
+}
+
+fn fields(errors: &ValidationErrors) -> String {
+    let names: Vec<&str> = errors.0.iter().map(|error| error.field.as_str()).collect();
+    names.join(", ")
+}
+
+/// A handler's `?` on [`enqueue`] answers 422 for an invalid event, 500 for the database.
+impl From<EnqueueError> for ApiError {
+    fn from(err: EnqueueError) -> Self {
+        match err {
+            EnqueueError::Invalid { errors, .. } => Self::Validation(errors),
+            EnqueueError::Database(err) => Self::Database(err),
+        }
+    }
+}
+
+/// For code speaking `sqlx::Result` (the `db` module): an invalid event is an encoding error
+/// there, still naming the fields. Its data comes from input the HTTP layer validated first.
+impl From<EnqueueError> for sqlx::Error {
+    fn from(err: EnqueueError) -> Self {
+        match err {
+            EnqueueError::Database(err) => err,
+            invalid @ EnqueueError::Invalid { .. } => Self::Encode(Box::new(invalid)),
+        }
+    }
+}
+
 /// Writes `event` to the outbox in `tx`; it is published once `tx` commits, and never if it
-/// rolls back. Returns the event id (the CloudEvents `id` and `Nats-Msg-Id`).
+/// rolls back. Returns the event id (the CloudEvents `id` and `Nats-Msg-Id`). An event holding
+/// a NUL character is refused, with the fields named, before anything is written.
 pub async fn enqueue<E: Event>(
     tx: &mut Transaction<'_, Postgres>,
     event: &E,
-) -> sqlx::Result<Uuid> {
+) -> Result<Uuid, EnqueueError> {
+    let payload = serde_json::to_value(event).map_err(|err| sqlx::Error::Encode(Box::new(err)))?;
+    let mut invalid = ValidationErrors::default();
+    for path in nul_paths(&payload) {
+        invalid.add(
+            &path,
+            "nul_character",
+            "must not contain the NUL character (U+0000)",
+        );
+    }
+    if !invalid.0.is_empty() {
+        return Err(EnqueueError::Invalid {
+            event_type: E::EVENT_TYPE,
+            errors: invalid,
+        });
+    }
     // Time-ordered ids keep the table's newest rows together; the relay orders by `seq`.
     let id = Uuid::now_v7();
     let headers = REQUEST_HEADERS.try_with(Headers::clone).unwrap_or_default();
@@ -86,7 +145,7 @@ pub async fn enqueue<E: Event>(
     .bind(event.aggregate_id())
     .bind(event.aggregate_version())
     .bind(E::EVENT_TYPE)
-    .bind(Json(event))
+    .bind(Json(&payload))
     .bind(Json(&headers))
     .execute(&mut **tx)
     .await?;

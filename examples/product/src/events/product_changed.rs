@@ -66,7 +66,7 @@ pub async fn emit(
     tx: &mut Transaction<'_, Postgres>,
     product: &Product,
     change: Change,
-) -> sqlx::Result<()> {
+) -> Result<(), outbox::EnqueueError> {
     outbox::enqueue(tx, &ProductChanged::new(product, change))
         .await
         .map(drop)

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(products::router())
         .split_for_parts();
+    let openapi = openapi::document_shared_errors(openapi);
 
     // Serialized once: the document does not change while the process runs.
     let openapi = Bytes::from(

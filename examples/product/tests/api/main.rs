@@ -1,6 +1,7 @@
 //! Black-box tests: the real application against a real PostgreSQL, one fresh
 //! database per test. Set DATABASE_URL to point them at another server.
 
+mod connections;
 mod errors;
 mod helpers;
 mod operations;

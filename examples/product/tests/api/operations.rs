@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use serde_json::Value;
 use tokio::sync::oneshot;
 
 use product::healthcheck::probe;
@@ -77,6 +78,35 @@ async fn every_response_carries_a_request_id() {
 }
 
 #[tokio::test]
+async fn request_ids_unsafe_to_log_are_replaced_by_a_generated_one() {
+    let app = spawn_app().await;
+    let with_ids = |ids: &[&str]| {
+        let mut request = Request::get("/livez");
+        for id in ids {
+            request = request.header("x-request-id", *id);
+        }
+        request.body(Body::empty()).expect("valid request")
+    };
+    let longest = "a".repeat(128);
+
+    for ids in [
+        vec!["x".repeat(129)],
+        vec!["has space".to_owned()],
+        vec!["quote\"and{brace}".to_owned()],
+        vec!["one".to_owned(), "two".to_owned()],
+    ] {
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let response = app.request(with_ids(&ids)).await;
+        let id = response.header("x-request-id").expect("an id");
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{ids:?} gave {id}");
+    }
+    let kept = app.request(with_ids(&[&longest])).await;
+    assert_eq!(kept.header("x-request-id"), Some(longest.as_str()));
+    let kept = app.request(with_ids(&["trace-1.2:3_4/5+6=7@x"])).await;
+    assert_eq!(kept.header("x-request-id"), Some("trace-1.2:3_4/5+6=7@x"));
+}
+
+#[tokio::test]
 async fn metrics_count_requests_by_method_route_and_status() {
     let app = spawn_app().await;
     app.get("/livez").await;
@@ -121,6 +151,54 @@ async fn openapi_document_is_openapi_3_1_and_lists_the_routes() {
         assert!(paths.contains_key(path), "{path} missing from {doc}");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_shared_error_responses_on_every_operation() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let responses = operation["responses"].as_object().expect("responses");
+            let has_body = operation.get("requestBody").is_some();
+            let has_parameters = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|p| !p.is_empty());
+            let mut expected = vec!["408", "413", "500"];
+            if has_body || has_parameters {
+                expected.extend(["400", "422"]);
+            }
+            if has_body {
+                expected.push("415");
+            }
+            for status in expected {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not document {status}: {responses:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{doc}");
+    for name in [
+        "BadRequest",
+        "RequestTimeout",
+        "PayloadTooLarge",
+        "UnsupportedMediaType",
+        "UnprocessableEntity",
+        "InternalError",
+    ] {
+        let response = &doc["components"]["responses"][name];
+        assert_eq!(
+            response["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem",
+            "{name}: {response}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -6,9 +6,13 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
 use product::events::nats;
-use product::events::outbox::{self, Event};
+use product::events::outbox::{self, EnqueueError, Event};
 use product::events::relay::{self, Round, Settings};
+use product::http::error::ApiError;
 
 use crate::support::{TestBroker, broker, fresh_database, wait_for};
 
@@ -24,6 +28,28 @@ struct Probe {
 impl Event for Probe {
     const EVENT_TYPE: &'static str = "product.probe.v1";
     const AGGREGATE_TYPE: &'static str = "probe";
+
+    fn aggregate_id(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn aggregate_version(&self) -> i64 {
+        self.version
+    }
+}
+
+/// An event with text in its data, for what the outbox cannot store.
+#[derive(Debug, Serialize)]
+struct Labelled {
+    id: Uuid,
+    version: i64,
+    label: String,
+    details: Value,
+}
+
+impl Event for Labelled {
+    const EVENT_TYPE: &'static str = "product.labelled.v1";
+    const AGGREGATE_TYPE: &'static str = "labelled";
 
     fn aggregate_id(&self) -> String {
         self.id.to_string()
@@ -390,4 +416,47 @@ async fn published_rows_are_purged_after_the_retention_and_unsent_ones_never() {
         .await
         .expect("rows");
     assert_eq!(left, [recent, unsent]);
+}
+
+#[tokio::test]
+async fn an_event_holding_a_nul_character_is_refused_naming_the_fields_and_answers_422() {
+    // PostgreSQL's `jsonb` cannot store U+0000: without the check this is a database error.
+    let db = fresh_database().await;
+    let event = Labelled {
+        id: Uuid::new_v4(),
+        version: 1,
+        label: "a\u{0}b".to_owned(),
+        details: serde_json::json!({"colour": "re\u{0}d", "size": 3}),
+    };
+    let mut tx = db.pool.begin().await.expect("begin");
+    let err = outbox::enqueue(&mut tx, &event)
+        .await
+        .expect_err("a NUL character is refused");
+    let EnqueueError::Invalid { event_type, errors } = &err else {
+        panic!("expected an invalid event, got {err:?}");
+    };
+    assert_eq!(*event_type, Labelled::EVENT_TYPE);
+    let mut fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["details.colour", "label"]);
+    tx.commit().await.expect("the transaction is still usable");
+    let rows: i64 = sqlx::query_scalar("select count(*) from outbox")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
+
+    let response = ApiError::from(err).into_response();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .expect("body");
+    let problem: Value = serde_json::from_slice(&body).expect("problem+json");
+    let named: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert!(named.contains(&"label"), "{problem}");
 }
