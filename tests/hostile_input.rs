@@ -115,6 +115,49 @@ fn a_symlink_committed_in_a_git_blueprint_is_refused() {
     assert!(!tmp.path().join("svc").exists());
 }
 
+/// `update` and `add-event` read the blueprint (its `events/` part included) through the same
+/// loader as `new`: a link the blueprint gains later is refused there too, the service untouched.
+#[cfg(unix)]
+#[test]
+fn a_symlink_a_blueprint_gains_in_its_part_is_refused_by_update() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bp = blueprint(tmp.path(), "", &[("README.md", "hello\n")]);
+    let out = new(tmp.path(), bp.to_str().unwrap(), &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let service = tmp.path().join("svc");
+    let record_before = std::fs::read(service.join(".svcgen/record.toml")).unwrap();
+
+    let manifest = std::fs::read_to_string(bp.join("blueprint.toml")).unwrap();
+    std::fs::write(
+        bp.join("blueprint.toml"),
+        manifest.replace("1.0.0", "1.1.0"),
+    )
+    .unwrap();
+    std::fs::write(bp.join("template/README.md"), "hello again\n").unwrap();
+    std::fs::create_dir_all(bp.join("events/template")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", bp.join("events/template/pw")).unwrap();
+
+    let out = svcgen(tmp.path())
+        .args(["update", "--no-input", "--service"])
+        .arg(&service)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("events/template/pw: a symbolic link (to `/etc/passwd`)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(service.join("README.md")).unwrap(),
+        "hello\n"
+    );
+    assert_eq!(
+        std::fs::read(service.join(".svcgen/record.toml")).unwrap(),
+        record_before
+    );
+}
+
 #[test]
 fn templates_may_not_write_svcgen_state() {
     let tmp = tempfile::tempdir().unwrap();
