@@ -138,6 +138,11 @@ impl Tree {
         self.files.iter()
     }
 
+    /// Keeps only the files `keep` accepts, without copying any.
+    pub fn retain(&mut self, mut keep: impl FnMut(&RelPath, &FileEntry) -> bool) {
+        self.files.retain(|path, entry| keep(path, entry));
+    }
+
     pub fn len(&self) -> usize {
         self.files.len()
     }

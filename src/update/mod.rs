@@ -204,13 +204,8 @@ pub fn plan_update(
     };
 
     let rendered = render(blueprint, &answers)?;
-    let replayed = options.replay.replay(blueprint, &new_record, rendered)?;
-    let mut theirs = Tree::new();
-    for (path, entry) in replayed.iter() {
-        if !is_svcgen_file(path) {
-            theirs.insert(path.clone(), entry.clone());
-        }
-    }
+    let mut theirs = options.replay.replay(blueprint, &new_record, rendered)?;
+    theirs.retain(|path, _| !is_svcgen_file(path));
 
     let policies = Policies::compile(manifest, &manifest_file, &answers)?;
     let renames = renames_for(&manifest.renames, &manifest_file, &answers, &from)?;

@@ -2,6 +2,7 @@
 //! happens to every file. Pure: it reads through a [`FileView`] and returns bytes to write;
 //! [`super::apply`] is the only part that touches the disk.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -122,17 +123,23 @@ impl Plan {
 }
 
 /// The decision for one path: what should be there afterwards and what the new base is.
-struct Decision {
+struct Decision<'a> {
     outcome: Outcome,
-    result: Option<FileEntry>,
+    /// What the file becomes: often the team's or the blueprint's file as it is, borrowed, so a
+    /// large file is not copied once more to be left alone.
+    result: Option<Cow<'a, FileEntry>>,
     base: Option<BaseEntry>,
     conflicts: usize,
     side: Option<FileEntry>,
     note: Option<String>,
 }
 
-impl Decision {
-    fn new(outcome: Outcome, result: Option<FileEntry>, base: Option<BaseEntry>) -> Self {
+impl<'a> Decision<'a> {
+    fn new(
+        outcome: Outcome,
+        result: Option<Cow<'a, FileEntry>>,
+        base: Option<BaseEntry>,
+    ) -> Self {
         Decision {
             outcome,
             result,
@@ -251,16 +258,16 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
                     plan.changes.push(Change::Write {
                         path: path.clone(),
                         before: None,
-                        after: after.clone(),
+                        after: FileEntry::clone(after),
                     });
                 }
             }
             None => match (&ours, &decision.result) {
-                (Some(before), Some(after)) if before != after => {
+                (Some(before), Some(after)) if *before != **after => {
                     plan.changes.push(Change::Write {
                         path: at.clone(),
                         before: Some(before.clone()),
-                        after: after.clone(),
+                        after: FileEntry::clone(after),
                     });
                 }
                 (Some(before), None) => plan.changes.push(Change::Delete {
@@ -270,7 +277,7 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
                 (None, Some(after)) => plan.changes.push(Change::Write {
                     path: at.clone(),
                     before: None,
-                    after: after.clone(),
+                    after: FileEntry::clone(after),
                 }),
                 _ => {}
             },
@@ -409,19 +416,19 @@ fn hold_back_file_folder_clashes(plan: &mut Plan, input: &PlanInput<'_>) -> Resu
 /// A symbolic link where the blueprint has a file (the team linked it to a file of theirs, or
 /// it lies in a linked folder). svcgen never writes through a link: when the blueprint changed
 /// the file, its version goes beside the link and the link is a conflict to resolve by hand.
-fn decide_link(
+fn decide_link<'a>(
     base: Option<&BaseEntry>,
-    link: &FileEntry,
-    theirs: &FileEntry,
+    link: &'a FileEntry,
+    theirs: &'a FileEntry,
     policy: Policy,
-) -> Decision {
+) -> Decision<'a> {
     let new_base = Some(BaseEntry::new(policy, theirs));
     let blueprint_changed = base.is_none_or(|base| !base.same_bytes(&theirs.contents));
     if policy != Policy::Managed || !blueprint_changed {
-        return Decision::new(Outcome::Unchanged, Some(link.clone()), new_base);
+        return Decision::new(Outcome::Unchanged, Some(Cow::Borrowed(link)), new_base);
     }
     let target = String::from_utf8_lossy(&link.contents).into_owned();
-    let mut decision = Decision::new(Outcome::Conflict, Some(link.clone()), new_base).note(
+    let mut decision = Decision::new(Outcome::Conflict, Some(Cow::Borrowed(link)), new_base).note(
         format!(
             "a symbolic link (to `{target}`) where the blueprint has a file: left as it is; apply the blueprint's change to what it links to by hand"
         ),
@@ -431,26 +438,26 @@ fn decide_link(
     decision
 }
 
-fn decide_managed(
+fn decide_managed<'a>(
     path: &RelPath,
     base: Option<&BaseEntry>,
-    ours: Option<&FileEntry>,
-    theirs: Option<&FileEntry>,
+    ours: Option<&'a FileEntry>,
+    theirs: Option<&'a FileEntry>,
     input: &PlanInput<'_>,
-) -> Result<Decision> {
+) -> Result<Decision<'a>> {
     let new_base = |file: &FileEntry| Some(BaseEntry::new(Policy::Managed, file));
     Ok(match (base, ours, theirs) {
         (_, _, None) => match (base, ours) {
             (Some(base), Some(ours)) if base.same_bytes(&ours.contents) => {
                 Decision::new(Outcome::Removed, None, None)
             }
-            (Some(_), Some(ours)) => Decision::new(Outcome::Kept, Some(ours.clone()), None).note(
+            (Some(_), Some(ours)) => Decision::new(Outcome::Kept, Some(Cow::Borrowed(ours)), None).note(
                 "the blueprint no longer generates it; kept because you changed it (it is yours now)",
             ),
             _ => Decision::new(Outcome::Unchanged, None, None),
         },
         (None, None, Some(theirs)) => {
-            Decision::new(Outcome::Added, Some(theirs.clone()), new_base(theirs))
+            Decision::new(Outcome::Added, Some(Cow::Borrowed(theirs)), new_base(theirs))
         }
         (Some(base), None, Some(theirs)) => {
             // The base moves on either way, so the deletion is reported once per blueprint
@@ -466,7 +473,7 @@ fn decide_managed(
         (None, Some(ours), Some(theirs)) => {
             // A new blueprint file where you already have one.
             if ours.contents == theirs.contents {
-                Decision::new(Outcome::Unchanged, Some(ours.clone()), new_base(theirs))
+                Decision::new(Outcome::Unchanged, Some(Cow::Borrowed(ours)), new_base(theirs))
             } else {
                 combine(path, &[], ours, theirs, input)?
                     .note("the blueprint added a file where you already had one")
@@ -478,10 +485,7 @@ fn decide_managed(
             } else {
                 ours.mode
             };
-            let with_mode = |file: &FileEntry| FileEntry {
-                contents: file.contents.clone(),
-                mode,
-            };
+            let with_mode = |file| with_mode(file, mode);
             let blueprint_changed = !base.same_bytes(&theirs.contents);
             let you_changed = !base.same_bytes(&ours.contents);
             if !blueprint_changed || ours.contents == theirs.contents {
@@ -500,8 +504,10 @@ fn decide_managed(
                     }
                 };
                 let mut decision = combine(path, base_text, ours, theirs, input)?;
-                if let Some(result) = &mut decision.result {
-                    result.mode = mode;
+                if let Some(result) = &mut decision.result
+                    && result.mode != mode
+                {
+                    result.to_mut().mode = mode;
                 }
                 decision
             }
@@ -509,17 +515,29 @@ fn decide_managed(
     })
 }
 
+/// `file` with `mode`: itself when it has that mode already.
+fn with_mode(file: &FileEntry, mode: Mode) -> Cow<'_, FileEntry> {
+    if file.mode == mode {
+        Cow::Borrowed(file)
+    } else {
+        Cow::Owned(FileEntry {
+            contents: file.contents.clone(),
+            mode,
+        })
+    }
+}
+
 /// Both sides changed the file: merge text, set binary side by side.
-fn combine(
+fn combine<'a>(
     path: &RelPath,
     base: &[u8],
-    ours: &FileEntry,
-    theirs: &FileEntry,
+    ours: &'a FileEntry,
+    theirs: &'a FileEntry,
     input: &PlanInput<'_>,
-) -> Result<Decision> {
+) -> Result<Decision<'a>> {
     let new_base = Some(BaseEntry::new(Policy::Managed, theirs));
     if is_binary(&ours.contents) || is_binary(&theirs.contents) || is_binary(base) {
-        let mut decision = Decision::new(Outcome::Binary, Some(ours.clone()), new_base).note(
+        let mut decision = Decision::new(Outcome::Binary, Some(Cow::Borrowed(ours)), new_base).note(
             "binary file changed by you and by the blueprint: yours is kept, the blueprint's is beside it",
         );
         decision.side = Some(theirs.clone());
@@ -538,19 +556,19 @@ fn combine(
     Ok(match merged {
         TextMerge::Clean(contents) => Decision::new(
             Outcome::Merged,
-            Some(FileEntry {
+            Some(Cow::Owned(FileEntry {
                 contents,
                 mode: ours.mode,
-            }),
+            })),
             new_base,
         ),
         TextMerge::Conflicted { content, conflicts } => {
             let mut decision = Decision::new(
                 Outcome::Conflict,
-                Some(FileEntry {
+                Some(Cow::Owned(FileEntry {
                     contents: content,
                     mode: ours.mode,
-                }),
+                })),
                 new_base,
             );
             decision.conflicts = conflicts;
@@ -559,18 +577,18 @@ fn combine(
     })
 }
 
-fn decide_seed(
+fn decide_seed<'a>(
     base: Option<&BaseEntry>,
-    ours: Option<&FileEntry>,
-    theirs: Option<&FileEntry>,
-) -> Decision {
+    ours: Option<&'a FileEntry>,
+    theirs: Option<&'a FileEntry>,
+) -> Decision<'a> {
     let Some(theirs) = theirs else {
         // Seeds are never removed.
-        return Decision::new(Outcome::Unchanged, ours.cloned(), None);
+        return Decision::new(Outcome::Unchanged, ours.map(Cow::Borrowed), None);
     };
     let new_base = Some(BaseEntry::new(Policy::Seed, theirs));
     match (base, ours) {
-        (None, None) => Decision::new(Outcome::Added, Some(theirs.clone()), new_base),
+        (None, None) => Decision::new(Outcome::Added, Some(Cow::Borrowed(theirs)), new_base),
         // You removed it: a seed is never written again.
         (Some(_), None) => Decision::new(Outcome::Unchanged, None, new_base),
         (base, Some(ours)) => {
@@ -584,7 +602,7 @@ fn decide_seed(
                 } else {
                     Outcome::Unchanged
                 },
-                Some(ours.clone()),
+                Some(Cow::Borrowed(ours)),
                 new_base,
             );
             if blueprint_changed {
@@ -596,13 +614,13 @@ fn decide_seed(
     }
 }
 
-fn decide_user(
+fn decide_user<'a>(
     base: Option<&BaseEntry>,
-    ours: Option<&FileEntry>,
-    theirs: Option<&FileEntry>,
-) -> Decision {
+    ours: Option<&'a FileEntry>,
+    theirs: Option<&'a FileEntry>,
+) -> Decision<'a> {
     let Some(theirs) = theirs else {
-        return Decision::new(Outcome::Unchanged, ours.cloned(), None);
+        return Decision::new(Outcome::Unchanged, ours.map(Cow::Borrowed), None);
     };
     let new_base = Some(BaseEntry::new(Policy::User, theirs));
     let blueprint_changed = match base {
@@ -610,11 +628,11 @@ fn decide_user(
         None => ours.is_none_or(|ours| ours.contents != theirs.contents),
     };
     if blueprint_changed {
-        Decision::new(Outcome::Kept, ours.cloned(), new_base).note(
+        Decision::new(Outcome::Kept, ours.map(Cow::Borrowed), new_base).note(
             "a user file: only `svcgen new` writes it; the blueprint's version is not applied",
         )
     } else {
-        Decision::new(Outcome::Unchanged, ours.cloned(), new_base)
+        Decision::new(Outcome::Unchanged, ours.map(Cow::Borrowed), new_base)
     }
 }
 
