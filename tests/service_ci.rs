@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
-use yaml_rust2::{Yaml, YamlLoader};
+use serde_yaml_ng::Value as Yaml;
 
 const INSTALL_DEFAULT: &str = r#"cargo install --locked --git https://github.com/your-org/svcgen --tag "v$SVCGEN_VERSION" svcgen"#;
 
@@ -42,10 +42,9 @@ fn text(bytes: &[u8]) -> String {
 
 fn yaml(path: &Path) -> Yaml {
     let source = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut docs = YamlLoader::load_from_str(&source)
-        .unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()));
-    assert_eq!(docs.len(), 1, "{}: one YAML document", path.display());
-    docs.remove(0)
+    // One document: serde_yaml_ng refuses a stream of several.
+    serde_yaml_ng::from_str(&source)
+        .unwrap_or_else(|e| panic!("{} is not one YAML document: {e}", path.display()))
 }
 
 fn str_of<'a>(value: &'a Yaml, what: &str) -> &'a str {
@@ -56,7 +55,7 @@ fn str_of<'a>(value: &'a Yaml, what: &str) -> &'a str {
 
 /// The `run:` of the step of a GitHub job whose `name` is `name`.
 fn step_run<'a>(job: &'a Yaml, name: &str) -> &'a str {
-    let steps = job["steps"].as_vec().expect("steps");
+    let steps = job["steps"].as_sequence().expect("steps");
     let step = steps
         .iter()
         .find(|s| s["name"].as_str() == Some(name))
@@ -106,14 +105,18 @@ fn github_blueprint_job_fails_when_behind_and_warn_makes_it_a_warning() {
         );
         let ci = yaml(&dir.join(".github/workflows/ci.yml"));
         let job = &ci["jobs"]["blueprint"];
-        assert!(!job.is_badvalue(), "ci.yml has no `blueprint` job");
         assert!(
-            job["continue-on-error"].is_badvalue(),
+            ci["jobs"].get("blueprint").is_some(),
+            "ci.yml has no `blueprint` job"
+        );
+        assert!(
+            job.get("continue-on-error").is_none(),
             "the check's outcome is decided by its exit code, not continue-on-error"
         );
         // It runs where the rest of CI runs: every pull request and push to main.
-        assert!(!ci["on"]["pull_request"].is_badvalue(), "{:?}", ci["on"]);
-        assert!(!ci["on"]["push"].is_badvalue(), "{:?}", ci["on"]);
+        // `pull_request:` with nothing after it is a key whose value is null.
+        assert!(ci["on"].get("pull_request").is_some(), "{:?}", ci["on"]);
+        assert!(ci["on"].get("push").is_some(), "{:?}", ci["on"]);
 
         let run = step_run(job, "svcgen check");
         let up_to_date = run_with_fake_svcgen(GITHUB_RUN, run, 0);
@@ -160,7 +163,7 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
         "one day of the week: {cron}"
     );
     assert!(
-        !wf["on"]["workflow_dispatch"].is_badvalue(),
+        wf["on"].get("workflow_dispatch").is_some(),
         "manual dispatch"
     );
     assert_eq!(wf["permissions"]["contents"].as_str(), Some("write"));
@@ -174,7 +177,7 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
     // The weekly run is a `schedule` event, whose payload has no repository: the target
     // branch must not come from github.event.repository alone, or it is empty exactly then.
     let propose = job["steps"]
-        .as_vec()
+        .as_sequence()
         .unwrap()
         .iter()
         .find(|s| s["name"].as_str() == Some("propose the update"))
@@ -191,7 +194,7 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
     let ci = yaml(&dir.join(".github/workflows/ci.yml"));
     assert_eq!(ci["permissions"]["contents"].as_str(), Some("read"));
     assert_eq!(
-        ci["permissions"].as_hash().map(|h| h.len()),
+        ci["permissions"].as_mapping().map(|h| h.len()),
         Some(1),
         "ci.yml asks for nothing but contents: read"
     );
@@ -205,11 +208,11 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
     for file in ["ci.yml", "blueprint-update.yml"] {
         let wf = yaml(&dir.join(".github/workflows").join(file));
         let job = wf["jobs"]
-            .as_hash()
+            .as_mapping()
             .unwrap()
             .values()
             .find(|j| {
-                j["steps"].as_vec().is_some_and(|s| {
+                j["steps"].as_sequence().is_some_and(|s| {
                     s.iter()
                         .any(|s| s["name"].as_str() == Some("install svcgen"))
                 })
@@ -222,7 +225,7 @@ fn github_update_workflow_is_weekly_and_manual_and_may_open_pull_requests() {
         );
         let install = step_run(job, "install svcgen");
         assert!(install.contains(INSTALL_DEFAULT), "{file}: {install}");
-        let steps = job["steps"].as_vec().unwrap();
+        let steps = job["steps"].as_sequence().unwrap();
         let cache = steps
             .iter()
             .find(|s| {
@@ -257,23 +260,23 @@ fn gitlab_blueprint_job_fails_when_behind_and_warn_allows_exit_1_only() {
         let ci = yaml(&dir.join(".gitlab-ci.yml"));
         let job = &ci["blueprint"];
         assert_eq!(job["extends"].as_str(), Some(".svcgen"));
-        let script: Vec<_> = job["script"].as_vec().unwrap().iter().collect();
+        let script: Vec<_> = job["script"].as_sequence().unwrap().iter().collect();
         assert_eq!(script, [&Yaml::String("svcgen check".into())]);
         // The script's exit code is svcgen check's; GitLab decides from it.
         let behind = run_with_fake_svcgen(&["sh", "-ec"], "svcgen check", 1);
         assert_eq!(behind.status.code(), Some(1));
         if check == "warn" {
-            let codes = job["allow_failure"]["exit_codes"].as_vec().unwrap();
-            assert_eq!(codes, &[Yaml::Integer(1)], "only `behind` is allowed");
+            let codes = job["allow_failure"]["exit_codes"].as_sequence().unwrap();
+            assert_eq!(codes, &[Yaml::Number(1.into())], "only `behind` is allowed");
         } else {
             assert!(
-                job["allow_failure"].is_badvalue(),
+                job.get("allow_failure").is_none(),
                 "{:?}",
                 job["allow_failure"]
             );
         }
         // Never in the pipeline that proposes the update.
-        let rules = job["rules"].as_vec().unwrap();
+        let rules = job["rules"].as_sequence().unwrap();
         assert_eq!(rules[0]["if"].as_str(), Some("$SVCGEN_UPDATE == \"true\""));
         assert_eq!(rules[0]["when"].as_str(), Some("never"));
     }
@@ -292,7 +295,11 @@ fn gitlab_update_job_runs_on_schedule_or_by_hand_with_cached_svcgen() {
             && rule.contains("$CI_PIPELINE_SOURCE == \"web\""),
         "{rule}"
     );
-    assert_eq!(job["rules"].as_vec().unwrap().len(), 1, "no other pipeline");
+    assert_eq!(
+        job["rules"].as_sequence().unwrap().len(),
+        1,
+        "no other pipeline"
+    );
     assert_eq!(
         job["script"][0].as_str(),
         Some("bash ci/propose-update.sh gitlab")
@@ -313,7 +320,7 @@ fn gitlab_update_job_runs_on_schedule_or_by_hand_with_cached_svcgen() {
     );
     assert_eq!(base["cache"]["paths"][0].as_str(), Some(".svcgen-tool/"));
     let before: Vec<_> = base["before_script"]
-        .as_vec()
+        .as_sequence()
         .unwrap()
         .iter()
         .map(|l| l.as_str().unwrap())
@@ -349,7 +356,7 @@ fn gitlab_svcgen_install_leaves_the_checkout_clean() {
     let project = dir.display().to_string();
     let var = |value: &Yaml| str_of(value, "variable").replace("$CI_PROJECT_DIR", &project);
     let script: Vec<&str> = ci[".svcgen"]["before_script"]
-        .as_vec()
+        .as_sequence()
         .unwrap()
         .iter()
         .map(|l| str_of(l, "before_script line"))
