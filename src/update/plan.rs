@@ -135,11 +135,7 @@ struct Decision<'a> {
 }
 
 impl<'a> Decision<'a> {
-    fn new(
-        outcome: Outcome,
-        result: Option<Cow<'a, FileEntry>>,
-        base: Option<BaseEntry>,
-    ) -> Self {
+    fn new(outcome: Outcome, result: Option<Cow<'a, FileEntry>>, base: Option<BaseEntry>) -> Self {
         Decision {
             outcome,
             result,
