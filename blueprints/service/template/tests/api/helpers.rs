@@ -43,7 +43,26 @@ pub struct TestApp {
     database: String,
 }
 
+/// With `TEST_LOG` set (`TEST_LOG=1 cargo test`), the service's logs go to each test's output,
+/// which cargo shows for the tests that fail; `RUST_LOG` filters them (default `info`).
+/// Without it the tests stay quiet.
+fn init_test_logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            // Another test harness may have installed one first: theirs stays.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
 pub async fn spawn_app() -> TestApp {
+    init_test_logs();
     let database = format!("test_{}", Uuid::new_v4().simple());
     let mut server = PgConnection::connect_with(&server_options())
         .await
