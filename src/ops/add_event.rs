@@ -55,7 +55,9 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
     let record = &service.record;
     let mut warnings = Vec::new();
 
-    let loaded = pinned_source(record).load(&context.cache_dir)?;
+    let loaded = pinned_source(record)
+        .resolved_against(options.dir)
+        .load(&context.cache_dir)?;
     let blueprint = &loaded.blueprint;
     if blueprint.manifest.version != record.blueprint.version {
         warnings.push(format!(
@@ -145,9 +147,10 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
 /// code matches the anchors and conventions of the version the service is on.
 fn pinned_source(record: &Record) -> BlueprintSource {
     match (&record.blueprint.source, &record.blueprint.commit) {
-        (BlueprintSource::Git { url, .. }, Some(commit)) => BlueprintSource::Git {
+        (BlueprintSource::Git { url, subdir, .. }, Some(commit)) => BlueprintSource::Git {
             url: url.clone(),
             reference: Some(commit.clone()),
+            subdir: subdir.clone(),
         },
         (source, _) => source.clone(),
     }
