@@ -414,6 +414,9 @@ fn a_moved_blueprint_folder_is_named_and_update_blueprint_records_where_it_went(
     let output = run(&["update", "--no-input"]);
     assert_code(&output, 1);
     assert_contains(&stderr(&output), &expected);
+    let output = run(&["add-event", "OrderPlaced", "--field", "total:cents"]);
+    assert_code(&output, 1);
+    assert_contains(&stderr(&output), &expected);
 
     // A dry run shows the new source and writes nothing.
     let record_before = read(&service.join(".svcgen/record.toml"));

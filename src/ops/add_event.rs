@@ -55,9 +55,11 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
     let record = &service.record;
     let mut warnings = Vec::new();
 
-    let loaded = pinned_source(record)
-        .resolved_against(options.dir)
-        .load(&context.cache_dir)?;
+    let source = pinned_source(record).resolved_against(options.dir);
+    super::update::locate_recorded(&service, &source)?;
+    let loaded = source
+        .load(&context.cache_dir)
+        .map_err(|err| super::update::if_lost(&service, err))?;
     let blueprint = &loaded.blueprint;
     if blueprint.manifest.version != record.blueprint.version {
         warnings.push(format!(

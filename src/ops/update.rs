@@ -127,31 +127,44 @@ pub fn update_service(
 /// source. A blueprint no longer where the record says is [`Error::BlueprintMoved`], which says
 /// how to point the service at it.
 pub fn resolve(service: &Service, wanted: Wanted<'_>, context: &Context) -> Result<Target> {
-    let recorded = &service.record.blueprint.source;
     let source = service.blueprint_source();
-    let moved = |reason: String| Error::BlueprintMoved {
-        recorded: recorded.to_string(),
-        reason,
-    };
-    if let BlueprintSource::Path(path) = &source
-        && !path.is_dir()
-    {
-        return Err(moved(if source == *recorded {
-            "no such folder".to_owned()
-        } else {
-            format!(
-                "no folder at {}, where it is relative to the service",
-                path.display()
-            )
-        }));
+    locate_recorded(service, &source)?;
+    resolve_target(&source, wanted, &context.cache_dir, context.network)
+        .map_err(|err| if_lost(service, err))
+}
+
+/// [`Error::BlueprintMoved`] when `source` (the service's recorded source, resolved) is a
+/// folder that is not there.
+pub(crate) fn locate_recorded(service: &Service, source: &BlueprintSource) -> Result<()> {
+    let recorded = &service.record.blueprint.source;
+    match source {
+        BlueprintSource::Path(path) if !path.is_dir() => Err(Error::BlueprintMoved {
+            recorded: recorded.to_string(),
+            reason: if source == recorded {
+                "no such folder".to_owned()
+            } else {
+                format!(
+                    "no folder at {}, where it is relative to the service",
+                    path.display()
+                )
+            },
+        }),
+        _ => Ok(()),
     }
-    resolve_target(&source, wanted, &context.cache_dir, context.network).map_err(|err| match err {
-        // A git repository that cannot be fetched, and is not in the cache either.
+}
+
+/// `err`, or [`Error::BlueprintMoved`] when it says the service's recorded git repository
+/// cannot be fetched (and is not in the cache either).
+pub(crate) fn if_lost(service: &Service, err: Error) -> Error {
+    match err {
         Error::Git { context, source } if context.starts_with("fetching blueprint") => {
-            moved(format!("{context}: {source}"))
+            Error::BlueprintMoved {
+                recorded: service.record.blueprint.source.to_string(),
+                reason: format!("{context}: {source}"),
+            }
         }
         err => err,
-    })
+    }
 }
 
 /// Updates `service` to `target` (resolved by the caller: a fleet resolves each blueprint once).
