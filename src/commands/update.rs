@@ -25,6 +25,9 @@ pub const CONFLICTS: u8 = 3;
   svcgen update                           Update the service in this folder to the newest version
   svcgen update --to v2.0.0 --dry-run     Show what updating to tag v2.0.0 would do, write nothing
   svcgen update --plan json --dry-run     The plan, for scripts
+  svcgen update --blueprint ../platform/blueprints/service --dry-run
+                                          The blueprint moved: show the update from its new
+                                          place, which the record will name
   svcgen update --all services/ --commit  Update every service under services/, one commit each
   svcgen update --all fleet.toml --push   Update every repository of a fleet file on a branch
                                           svcgen/<blueprint>-<version>, and push the branches
