@@ -106,6 +106,13 @@ pub enum Error {
     #[error("{}: {message}", .path.display())]
     Record { path: PathBuf, message: String },
 
+    /// The blueprint a service's record names is not where it says (moved, renamed, or the
+    /// service cloned where a recorded folder does not exist).
+    #[error(
+        "cannot find the blueprint this service records, `{recorded}` ({reason}); if it moved, point the service at it with `svcgen update --blueprint <SOURCE>` (with --dry-run to see the change first)"
+    )]
+    BlueprintMoved { recorded: String, reason: String },
+
     #[error("{}{}: {message}", .path.display(), .line.map(|l| format!(":{l}")).unwrap_or_default())]
     FleetFile {
         path: PathBuf,

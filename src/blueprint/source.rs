@@ -15,9 +15,14 @@ use crate::tree::Mode;
 pub enum BlueprintSource {
     Builtin(String),
     Path(PathBuf),
+    /// A git repository: `URL`, `URL#REF`, `URL#REF:FOLDER` or `URL#:FOLDER`.
     Git {
         url: String,
+        /// A branch, tag or commit; `None` is the remote's HEAD.
         reference: Option<String>,
+        /// The blueprint's folder inside the repository (`blueprints/service`), `/`-separated;
+        /// `None` is the repository's root.
+        subdir: Option<String>,
     },
 }
 
@@ -41,13 +46,16 @@ impl BlueprintSource {
             .iter()
             .any(|scheme| spec.starts_with(scheme));
         if is_url {
-            let (url, reference) = match spec.rsplit_once('#') {
-                Some((url, reference)) if !reference.is_empty() => {
-                    (url.to_owned(), Some(reference.to_owned()))
-                }
-                _ => (spec.trim_end_matches('#').to_owned(), None),
+            // `#REF:FOLDER`: git forbids `:` in ref names, and a commit id has none, so the
+            // first `:` after the `#` starts the folder.
+            let (url, fragment) = spec.rsplit_once('#').unwrap_or((spec, ""));
+            let (reference, folder) = fragment.split_once(':').unwrap_or((fragment, ""));
+            let folder = folder.trim_matches('/');
+            return BlueprintSource::Git {
+                url: url.to_owned(),
+                reference: (!reference.is_empty()).then(|| reference.to_owned()),
+                subdir: (!folder.is_empty()).then(|| folder.to_owned()),
             };
-            return BlueprintSource::Git { url, reference };
         }
         let looks_like_path =
             spec.contains('/') || spec.starts_with('.') || Path::new(spec).exists();
@@ -71,8 +79,13 @@ impl BlueprintSource {
                 commit: None,
                 used_offline_cache: false,
             }),
-            BlueprintSource::Git { url, reference } => {
-                let fetched = mirror::fetch(url, reference.as_deref(), cache_dir)?;
+            BlueprintSource::Git {
+                url,
+                reference,
+                subdir,
+            } => {
+                let fetched =
+                    mirror::fetch(url, reference.as_deref(), subdir.as_deref(), cache_dir)?;
                 Ok(LoadedBlueprint {
                     blueprint: Blueprint::from_files(self.to_string(), fetched.files)?,
                     commit: Some(fetched.commit),
@@ -82,16 +95,98 @@ impl BlueprintSource {
         }
     }
 
-    /// The form stored in a service's record: directories become absolute so that a later
-    /// `update` run from anywhere finds the same blueprint.
+    /// The form stored in a service's record: directories become absolute (`..` taken out, as
+    /// a shell's `cd` does) so that a later `update` run from anywhere finds the same blueprint.
     pub fn for_record(&self) -> BlueprintSource {
         match self {
-            BlueprintSource::Path(path) => {
-                BlueprintSource::Path(std::path::absolute(path).unwrap_or_else(|_| path.clone()))
+            BlueprintSource::Path(path) => BlueprintSource::Path(
+                std::path::absolute(path)
+                    .map(|absolute| without_dot_dot(&absolute))
+                    .unwrap_or_else(|_| path.clone()),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// The form stored in the record of the service in `service_dir` (which need not exist
+    /// yet): a directory inside the same git work tree as the service is recorded relative to
+    /// the service, so the record stays right when the whole repository moves or is cloned
+    /// elsewhere; any other directory is recorded absolute, as [`Self::for_record`] does.
+    pub fn for_record_in(&self, service_dir: &Path) -> BlueprintSource {
+        let recorded = self.for_record();
+        let BlueprintSource::Path(absolute) = &recorded else {
+            return recorded;
+        };
+        relative_in_same_work_tree(absolute, service_dir)
+            .map(BlueprintSource::Path)
+            .unwrap_or(recorded)
+    }
+
+    /// This source as recorded by the service in `service_dir`, made usable from anywhere: a
+    /// relative directory is resolved against the service's folder.
+    pub fn resolved_against(&self, service_dir: &Path) -> BlueprintSource {
+        match self {
+            BlueprintSource::Path(path) if path.is_relative() => {
+                BlueprintSource::Path(service_dir.join(path)).for_record()
             }
             other => other.clone(),
         }
     }
+}
+
+/// An absolute path with its `.` and `..` parts taken out by name.
+fn without_dot_dot(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut clean = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    clean
+}
+
+/// `blueprint` relative to `service_dir` when both are inside one git work tree, found from
+/// the service's folder (or, before it exists, its nearest existing parent).
+fn relative_in_same_work_tree(blueprint: &Path, service_dir: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(service_dir).ok()?;
+    // The service folder may not exist yet (`new`): canonicalise what exists, keep the rest.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+    let mut service = std::fs::canonicalize(existing).ok()?;
+    for part in rest.iter().rev() {
+        service.push(part);
+    }
+    let blueprint = std::fs::canonicalize(blueprint).ok()?;
+    let repo = git2::Repository::discover(existing).ok()?;
+    let root = std::fs::canonicalize(repo.workdir()?).ok()?;
+    if !blueprint.starts_with(&root) || !service.starts_with(&root) {
+        return None;
+    }
+    let common = blueprint
+        .components()
+        .zip(service.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in service.components().skip(common) {
+        relative.push("..");
+    }
+    for part in blueprint.components().skip(common) {
+        relative.push(part);
+    }
+    if relative.as_os_str().is_empty() {
+        relative.push(".");
+    }
+    Some(relative)
 }
 
 impl fmt::Display for BlueprintSource {
@@ -101,12 +196,18 @@ impl fmt::Display for BlueprintSource {
             BlueprintSource::Path(path) => write!(f, "{}", path.display()),
             BlueprintSource::Git {
                 url,
-                reference: Some(reference),
-            } => write!(f, "{url}#{reference}"),
-            BlueprintSource::Git {
-                url,
-                reference: None,
-            } => f.write_str(url),
+                reference,
+                subdir,
+            } => {
+                f.write_str(url)?;
+                match (reference, subdir) {
+                    (None, None) => Ok(()),
+                    (Some(reference), None) => write!(f, "#{reference}"),
+                    (reference, Some(subdir)) => {
+                        write!(f, "#{}:{subdir}", reference.as_deref().unwrap_or(""))
+                    }
+                }
+            }
         }
     }
 }
@@ -219,21 +320,73 @@ mod tests {
             BlueprintSource::parse("https://example.com/bp.git#v2"),
             BlueprintSource::Git {
                 url: "https://example.com/bp.git".into(),
-                reference: Some("v2".into())
+                reference: Some("v2".into()),
+                subdir: None,
             }
         );
         assert_eq!(
             BlueprintSource::parse("file:///tmp/bp"),
             BlueprintSource::Git {
                 url: "file:///tmp/bp".into(),
-                reference: None
+                reference: None,
+                subdir: None,
             }
         );
     }
 
     #[test]
+    fn a_git_source_names_a_folder_after_the_ref() {
+        let git = |url: &str, reference: Option<&str>, subdir: Option<&str>| BlueprintSource::Git {
+            url: url.into(),
+            reference: reference.map(Into::into),
+            subdir: subdir.map(Into::into),
+        };
+        assert_eq!(
+            BlueprintSource::parse("https://h/bps.git#v2:blueprints/service"),
+            git("https://h/bps.git", Some("v2"), Some("blueprints/service"))
+        );
+        assert_eq!(
+            BlueprintSource::parse("file:///srv/bps#:blueprints/worker/"),
+            git("file:///srv/bps", None, Some("blueprints/worker"))
+        );
+        // The `:` of an scp-like URL comes before the `#`.
+        assert_eq!(
+            BlueprintSource::parse("git@h:org/bps.git#main:service"),
+            git("git@h:org/bps.git", Some("main"), Some("service"))
+        );
+        assert_eq!(
+            BlueprintSource::parse("git@h:org/bps.git"),
+            git("git@h:org/bps.git", None, None)
+        );
+        // An empty folder is the root.
+        assert_eq!(
+            BlueprintSource::parse("https://h/bps.git#v2:"),
+            git("https://h/bps.git", Some("v2"), None)
+        );
+    }
+
+    #[test]
+    fn a_recorded_folder_is_absolute_without_dot_dot() {
+        let recorded = BlueprintSource::parse("/srv/services/a/../../bp/./svc").for_record();
+        assert_eq!(recorded, BlueprintSource::Path("/srv/bp/svc".into()));
+        let resolved = BlueprintSource::parse("../../bp").resolved_against(Path::new("/srv/x/y"));
+        assert_eq!(resolved, BlueprintSource::Path("/srv/bp".into()));
+        // Absolute recorded folders are used as they are.
+        let absolute = BlueprintSource::parse("/srv/bp");
+        assert_eq!(absolute.resolved_against(Path::new("/elsewhere")), absolute);
+    }
+
+    #[test]
     fn display_round_trips() {
-        for spec in ["builtin:service", "https://h/x.git#main", "/abs/dir"] {
+        for spec in [
+            "builtin:service",
+            "https://h/x.git#main",
+            "/abs/dir",
+            "../blueprints/service",
+            "https://h/x.git#v1.0.0:blueprints/service",
+            "file:///srv/bps#:blueprints/worker",
+            "git@h:org/x.git#main:a/b",
+        ] {
             assert_eq!(BlueprintSource::parse(spec).to_string(), spec);
         }
     }

@@ -17,7 +17,8 @@ use crate::ui::Ui;
   svcgen blueprint schema ./acme-service > form.schema.json
   svcgen blueprint schema https://git.example.com/platform/blueprints.git#v2.1.0")]
 pub struct SchemaArgs {
-    /// The blueprint: a built-in name, a directory, or a git URL with an optional #ref.
+    /// The blueprint: a built-in name, a directory, or a git URL with an optional #REF and
+    /// :FOLDER (URL#v2.0.0:blueprints/service).
     #[arg(default_value = ".", value_name = "DIR|NAME|URL")]
     pub blueprint: String,
 }

@@ -30,7 +30,8 @@ pub struct NewArgs {
     pub name: String,
 
     /// Blueprint: a built-in name (see `svcgen blueprints`), a directory, or a git URL with an
-    /// optional #branch, #tag or #commit.
+    /// optional #branch, #tag or #commit, and :FOLDER for a blueprint in a folder of the
+    /// repository (URL#v2.0.0:blueprints/service, URL#:blueprints/worker).
     #[arg(long, short, value_name = "SOURCE", default_value = builtin::DEFAULT)]
     pub blueprint: String,
 

@@ -1,6 +1,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use svcgen::blueprint::source::BlueprintSource;
 use svcgen::ops::fleet::{Fleet, FleetUpdate, default_jobs, members};
 use svcgen::ops::update::{
     Outcome as UpdateOutcome, ServiceUpdate, UpdateOptions, commit_subject, update_service,
@@ -24,6 +25,9 @@ pub const CONFLICTS: u8 = 3;
   svcgen update                           Update the service in this folder to the newest version
   svcgen update --to v2.0.0 --dry-run     Show what updating to tag v2.0.0 would do, write nothing
   svcgen update --plan json --dry-run     The plan, for scripts
+  svcgen update --blueprint ../platform/blueprints/service --dry-run
+                                          The blueprint moved: show the update from its new
+                                          place, which the record will name
   svcgen update --all services/ --commit  Update every service under services/, one commit each
   svcgen update --all fleet.toml --push   Update every repository of a fleet file on a branch
                                           svcgen/<blueprint>-<version>, and push the branches
@@ -89,6 +93,12 @@ pub struct UpdateArgs {
     #[arg(long, requires = "push")]
     pub push_conflicts: bool,
 
+    /// Where the service's blueprint is now, recorded instead of the source in
+    /// .svcgen/record.toml: for a blueprint folder or repository that moved (with --dry-run, the
+    /// change is shown and not written).
+    #[arg(long, value_name = "SOURCE", conflicts_with = "all")]
+    pub blueprint: Option<String>,
+
     /// Proceed even if the git working tree has uncommitted changes.
     #[arg(long)]
     pub allow_dirty: bool,
@@ -122,6 +132,7 @@ fn update_one(args: &UpdateArgs, ui: &Ui) -> svcgen::Result<u8> {
     } else {
         None
     };
+    let blueprint = args.blueprint.as_deref().map(BlueprintSource::parse);
     let done = update_service(
         &args.service,
         UpdateOptions {
@@ -132,11 +143,21 @@ fn update_one(args: &UpdateArgs, ui: &Ui) -> svcgen::Result<u8> {
             dry_run: args.dry_run,
             allow_dirty: args.allow_dirty,
             commit: args.commit,
+            blueprint: blueprint.as_ref(),
         },
         &Context::new(args.offline),
     )?;
     for recovered in &done.recovered {
         ui.status("Recovered", recovered);
+    }
+    if let Some((before, after)) = &done.source_change {
+        ui.status(
+            "Blueprint",
+            format!(
+                "source {before} -> {after}{}",
+                if args.dry_run { " (--dry-run)" } else { "" }
+            ),
+        );
     }
     for warning in &done.warnings {
         ui.warn(warning);

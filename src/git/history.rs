@@ -50,11 +50,29 @@ impl History {
 
     /// The commit `reference` names: a tag, a branch, a commit id, or anything
     /// `git rev-parse` accepts (`HEAD~2`, `v1.0.0^{commit}`).
+    /// A version tag such as `v1.0.0` is also found as the blueprint's own tag
+    /// (`service-v1.0.0`, `service/v1.0.0`) when the repository has no plain one.
     pub fn resolve(&self, reference: &str) -> Result<Oid, HistoryError> {
-        self.repo
-            .revparse_single(reference)
-            .and_then(|object| object.peel_to_commit())
+        let folder = self.folder().and_then(|f| f.rsplit('/').next());
+        let own_tags = folder
+            .filter(|_| crate::update::target::version_of_tag(reference).is_some())
+            .map(|folder| {
+                vec![
+                    format!("{folder}-{reference}"),
+                    format!("{folder}/{reference}"),
+                ]
+            })
+            .unwrap_or_default();
+        std::iter::once(reference.to_owned())
+            .chain(own_tags)
+            .find_map(|candidate| {
+                self.repo
+                    .revparse_single(&candidate)
+                    .and_then(|object| object.peel_to_commit())
+                    .ok()
+            })
             .map(|commit| commit.id())
+            .ok_or(())
             .map_err(|_| {
                 format!(
                     "`{reference}` is not a tag, branch or commit of the blueprint's git repository"
@@ -115,9 +133,11 @@ impl History {
         Ok(files)
     }
 
-    /// The repository's tags that name a version (`v1.2.0`, `1.2.0`, `v2`), highest first.
+    /// The repository's tags that name a version of this blueprint (`v1.2.0`, `1.2.0`, `v2`,
+    /// or its own `service-v1.2.0`, `service/v1.2.0` for a blueprint in a folder `service`),
+    /// highest first: see [`crate::update::target::version_tags`].
     pub fn version_tags(&self) -> Vec<(semver::Version, String)> {
-        let mut tags: Vec<(semver::Version, String)> = self
+        let names: Vec<String> = self
             .repo
             .tag_names(None)
             .map(|names| {
@@ -125,17 +145,16 @@ impl History {
                     .iter()
                     .flatten()
                     .flatten()
-                    .filter_map(|name| {
-                        Some((
-                            crate::update::target::version_of_tag(name)?,
-                            name.to_owned(),
-                        ))
-                    })
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default();
-        tags.sort_by(|a, b| b.0.cmp(&a.0));
-        tags
+        crate::update::target::version_tags(names, self.folder())
+    }
+
+    /// The blueprint's folder in its repository, `None` at the root.
+    fn folder(&self) -> Option<&str> {
+        (!self.prefix.is_empty()).then_some(self.prefix.as_str())
     }
 
     /// Whether git ignores `path` (relative to the blueprint folder).

@@ -21,11 +21,18 @@ const REFSPECS: [&str; 3] = [
     "+HEAD:refs/remotes/origin/HEAD",
 ];
 
-pub fn fetch(url: &str, reference: Option<&str>, cache_dir: &Path) -> Result<Fetched> {
+/// The blueprint at `reference` of `url`, in its folder `subdir` of the repository (the root
+/// when `None`).
+pub fn fetch(
+    url: &str,
+    reference: Option<&str>,
+    subdir: Option<&str>,
+    cache_dir: &Path,
+) -> Result<Fetched> {
     let mirror = Mirror::open(url, cache_dir, true)?;
     let commit = mirror.resolve(reference)?;
     Ok(Fetched {
-        files: mirror.read(commit)?,
+        files: mirror.read(commit, subdir)?,
         commit: commit.to_string(),
         offline: mirror.offline,
     })
@@ -111,24 +118,31 @@ impl Mirror {
             .collect())
     }
 
-    /// Tags that name a version (`v1.2.0`, `1.2.0`, `v2`, `v2.1`), highest first.
-    pub fn version_tags(&self) -> Result<Vec<(semver::Version, String)>> {
-        let mut tags: Vec<(semver::Version, String)> = self
-            .tag_names()?
-            .into_iter()
-            .filter_map(|name| Some((crate::update::target::version_of_tag(&name)?, name)))
-            .collect();
-        tags.sort_by(|a, b| b.0.cmp(&a.0));
-        Ok(tags)
+    /// Tags that name a version of the blueprint in `subdir` (`v1.2.0`, `1.2.0`, `v2`, `v2.1`,
+    /// or per blueprint `service-v1.2.0`, `service/v1.2.0`), highest first: see
+    /// [`crate::update::target::version_tags`].
+    pub fn version_tags(&self, subdir: Option<&str>) -> Result<Vec<(semver::Version, String)>> {
+        Ok(crate::update::target::version_tags(
+            self.tag_names()?,
+            subdir,
+        ))
     }
 
-    pub fn read(&self, commit: Oid) -> Result<Vec<SourceFile>> {
-        read_commit(&self.repo, commit).map_err(|err| match err {
+    /// The blueprint's files at `commit`, from its folder `subdir` (the root when `None`).
+    pub fn read(&self, commit: Oid, subdir: Option<&str>) -> Result<Vec<SourceFile>> {
+        read_commit(&self.repo, commit, subdir).map_err(|err| match err {
             ReadError::Git(err) => {
                 Error::git(format!("reading blueprint {} at {commit}", self.url), err)
             }
+            ReadError::NoFolder(reason) => Error::git(
+                format!("reading blueprint {} at {commit}", self.url),
+                git2::Error::from_str(&reason),
+            ),
             ReadError::Link { path, target } => Error::BlueprintLink {
-                origin: format!("{}#{commit}", self.url),
+                origin: match subdir {
+                    Some(subdir) => format!("{}#{commit}:{subdir}", self.url),
+                    None => format!("{}#{commit}", self.url),
+                },
                 path,
                 target,
             },
@@ -199,7 +213,12 @@ pub(super) fn run_git(command: &mut std::process::Command) -> std::result::Resul
 
 enum ReadError {
     Git(git2::Error),
-    Link { path: String, target: String },
+    /// The named folder is not in the commit, or is not a folder.
+    NoFolder(String),
+    Link {
+        path: String,
+        target: String,
+    },
 }
 
 impl From<git2::Error> for ReadError {
@@ -250,8 +269,28 @@ fn resolve(repo: &Repository, reference: Option<&str>) -> std::result::Result<Oi
 /// The blueprint's files at `commit`. A symbolic link in it is refused, as in a blueprint folder
 /// (see [`super::source::read_dir`]): git stores a link as its target, which svcgen would
 /// otherwise have to follow or copy as a link into the service.
-fn read_commit(repo: &Repository, commit: Oid) -> std::result::Result<Vec<SourceFile>, ReadError> {
-    let tree = repo.find_commit(commit)?.tree()?;
+fn read_commit(
+    repo: &Repository,
+    commit: Oid,
+    subdir: Option<&str>,
+) -> std::result::Result<Vec<SourceFile>, ReadError> {
+    let root = repo.find_commit(commit)?.tree()?;
+    let tree = match subdir {
+        None => root,
+        Some(subdir) => {
+            let entry = root.get_path(Path::new(subdir)).map_err(|_| {
+                ReadError::NoFolder(format!(
+                    "the repository has no folder `{subdir}` at this commit"
+                ))
+            })?;
+            entry
+                .to_object(repo)
+                .and_then(|object| object.peel_to_tree())
+                .map_err(|_| {
+                    ReadError::NoFolder(format!("`{subdir}` is not a folder at this commit"))
+                })?
+        }
+    };
     let mut entries = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() == Some(ObjectType::Blob) {

@@ -55,7 +55,11 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
     let record = &service.record;
     let mut warnings = Vec::new();
 
-    let loaded = pinned_source(record).load(&context.cache_dir)?;
+    let source = pinned_source(record).resolved_against(options.dir);
+    super::update::locate_recorded(&service, &source)?;
+    let loaded = source
+        .load(&context.cache_dir)
+        .map_err(|err| super::update::if_lost(&service, err))?;
     let blueprint = &loaded.blueprint;
     if blueprint.manifest.version != record.blueprint.version {
         warnings.push(format!(
@@ -145,9 +149,10 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
 /// code matches the anchors and conventions of the version the service is on.
 fn pinned_source(record: &Record) -> BlueprintSource {
     match (&record.blueprint.source, &record.blueprint.commit) {
-        (BlueprintSource::Git { url, .. }, Some(commit)) => BlueprintSource::Git {
+        (BlueprintSource::Git { url, subdir, .. }, Some(commit)) => BlueprintSource::Git {
             url: url.clone(),
             reference: Some(commit.clone()),
+            subdir: subdir.clone(),
         },
         (source, _) => source.clone(),
     }

@@ -75,7 +75,11 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
         options.given,
         options.prompter,
     )?;
-    let record = Record::new(blueprint, options.source, loaded.commit.clone(), &answers);
+    let mut record = Record::new(blueprint, options.source, loaded.commit.clone(), &answers);
+    // A service made its own repository shares none with the blueprint folder.
+    if !options.git {
+        record.blueprint.source = options.source.for_record_in(options.dest);
+    }
     let tree = generate(blueprint, &record)?.tree;
     // The blueprint (its templates, read and parsed) is not needed past this point.
     drop(loaded);

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::Context;
 use crate::answers::GivenAnswers;
 use crate::apply::{Change, Recovery};
+use crate::blueprint::source::BlueprintSource;
 use crate::error::{Error, Result};
 use crate::resolve::Prompter;
 use crate::service::Service;
@@ -26,6 +27,9 @@ pub struct UpdateOptions<'a> {
     pub allow_dirty: bool,
     /// Commit the update when it leaves no conflicts.
     pub commit: bool,
+    /// Where the blueprint is now (`--blueprint`), over the recorded source, which the update
+    /// records instead: for a blueprint that moved.
+    pub blueprint: Option<&'a BlueprintSource>,
 }
 
 /// How an update of one service ended.
@@ -63,6 +67,9 @@ pub struct ServiceUpdate {
     pub recovered: Vec<Recovery>,
     /// Things to tell the user that are not errors (the plan's own included).
     pub warnings: Vec<String>,
+    /// With [`UpdateOptions::blueprint`]: the source recorded before, and the one recorded now
+    /// (or, with `dry_run`, that would be), when they differ.
+    pub source_change: Option<(BlueprintSource, BlueprintSource)>,
 }
 
 /// Updates the service in `dir` to the version `options.to` names, or the newest.
@@ -72,28 +79,92 @@ pub fn update_service(
     context: &Context,
 ) -> Result<ServiceUpdate> {
     let service = Service::open(dir)?;
-    let target = resolve(&service, options.wanted, context)?;
+    let target = match options.blueprint {
+        Some(source) => resolve_target(
+            &source.for_record(),
+            options.wanted,
+            &context.cache_dir,
+            context.network,
+        )?,
+        None => resolve(&service, options.wanted, context)?,
+    };
+    if let Some(source) = options.blueprint {
+        let (found, recorded) = (
+            &target.blueprint.manifest.name,
+            &service.record.blueprint.name,
+        );
+        if found != recorded {
+            return Err(Error::Usage(format!(
+                "--blueprint {source} is blueprint `{found}`, and this service was made from blueprint `{recorded}`"
+            )));
+        }
+    }
     let mut warnings = Vec::new();
     if target.offline && context.network == Network::Fetch {
         warnings.push(format!(
             "could not fetch {}; using the cached copy",
-            service.record.blueprint.source
+            options
+                .blueprint
+                .cloned()
+                .unwrap_or_else(|| service.record.blueprint.source.clone())
         ));
     }
+    let moving = options.blueprint.is_some();
     let mut updated = update_to(&service, &target, options)?;
     warnings.append(&mut updated.warnings);
     updated.warnings = warnings;
+    let (before, after) = (
+        &service.record.blueprint.source,
+        &updated.update.record.blueprint.source,
+    );
+    if moving && before != after {
+        updated.source_change = Some((before.clone(), after.clone()));
+    }
     Ok(updated)
 }
 
-/// The blueprint version `wanted` names (or the newest) for `service`.
+/// The blueprint version `wanted` names (or the newest) for `service`, from its recorded
+/// source. A blueprint no longer where the record says is [`Error::BlueprintMoved`], which says
+/// how to point the service at it.
 pub fn resolve(service: &Service, wanted: Wanted<'_>, context: &Context) -> Result<Target> {
-    resolve_target(
-        &service.record.blueprint.source,
-        wanted,
-        &context.cache_dir,
-        context.network,
-    )
+    let source = service.blueprint_source();
+    locate_recorded(service, &source)?;
+    resolve_target(&source, wanted, &context.cache_dir, context.network)
+        .map_err(|err| if_lost(service, err))
+}
+
+/// [`Error::BlueprintMoved`] when `source` (the service's recorded source, resolved) is a
+/// folder that is not there.
+pub(crate) fn locate_recorded(service: &Service, source: &BlueprintSource) -> Result<()> {
+    let recorded = &service.record.blueprint.source;
+    match source {
+        BlueprintSource::Path(path) if !path.is_dir() => Err(Error::BlueprintMoved {
+            recorded: recorded.to_string(),
+            reason: if source == recorded {
+                "no such folder".to_owned()
+            } else {
+                format!(
+                    "no folder at {}, where it is relative to the service",
+                    path.display()
+                )
+            },
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `err`, or [`Error::BlueprintMoved`] when it says the service's recorded git repository
+/// cannot be fetched (and is not in the cache either).
+pub(crate) fn if_lost(service: &Service, err: Error) -> Error {
+    match err {
+        Error::Git { context, source } if context.starts_with("fetching blueprint") => {
+            Error::BlueprintMoved {
+                recorded: service.record.blueprint.source.to_string(),
+                reason: format!("{context}: {source}"),
+            }
+        }
+        err => err,
+    }
 }
 
 /// Updates `service` to `target` (resolved by the caller: a fleet resolves each blueprint once).
@@ -155,6 +226,7 @@ pub fn update_to(
         outcome,
         recovered: service.recovered.clone(),
         warnings,
+        source_change: None,
     })
 }
 

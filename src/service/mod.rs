@@ -60,6 +60,12 @@ impl Service {
         })
     }
 
+    /// Where the record says the blueprint is, usable from anywhere: a directory recorded
+    /// relative to the service is resolved against its folder.
+    pub fn blueprint_source(&self) -> crate::blueprint::source::BlueprintSource {
+        self.record.blueprint.source.resolved_against(&self.dir)
+    }
+
     /// The stored base; `None` when the service has none.
     pub fn base(&self) -> Result<Option<Base>> {
         Base::read(&self.dir)

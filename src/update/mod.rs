@@ -195,7 +195,7 @@ pub fn plan_update(
         blueprint: BlueprintRef {
             name: manifest.name.clone(),
             version: to.clone(),
-            source: target.source.for_record(),
+            source: target.source.for_record_in(dir),
             commit: target.commit.clone(),
         },
         answers: answers.clone(),

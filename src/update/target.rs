@@ -84,18 +84,23 @@ pub fn resolve_target(
                 unreadable_tags: Vec::new(),
             })
         }
-        BlueprintSource::Git { url, reference } => {
+        BlueprintSource::Git {
+            url,
+            reference,
+            subdir,
+        } => {
             let mirror = Mirror::open(url, cache_dir, network == Network::Fetch)?;
+            let subdir = subdir.as_deref();
             let chosen: Option<String> = match to {
                 Some(wanted) => {
-                    Some(tag_for_version(&mirror, wanted)?.unwrap_or(wanted.to_owned()))
+                    Some(tag_for_version(&mirror, subdir, wanted)?.unwrap_or(wanted.to_owned()))
                 }
                 None => match reference {
                     None => None,
                     Some(branch) if mirror.is_branch(branch) => Some(branch.clone()),
                     Some(pinned) => Some(
                         mirror
-                            .version_tags()?
+                            .version_tags(subdir)?
                             .into_iter()
                             .find(|(version, _)| wanted.pre || version.pre.is_empty())
                             .map_or_else(|| pinned.clone(), |(_, tag)| tag),
@@ -106,8 +111,10 @@ pub fn resolve_target(
             let source = BlueprintSource::Git {
                 url: url.clone(),
                 reference: chosen,
+                subdir: subdir.map(str::to_owned),
             };
-            let blueprint = Blueprint::from_files(source.to_string(), mirror.read(commit)?)?;
+            let blueprint =
+                Blueprint::from_files(source.to_string(), mirror.read(commit, subdir)?)?;
             let unreadable_tags = mirror
                 .tag_names()?
                 .into_iter()
@@ -125,12 +132,12 @@ pub fn resolve_target(
 }
 
 /// `2.0.0` or `v2.0.0` as the tag that names it, when there is one.
-fn tag_for_version(mirror: &Mirror, wanted: &str) -> Result<Option<String>> {
+fn tag_for_version(mirror: &Mirror, subdir: Option<&str>, wanted: &str) -> Result<Option<String>> {
     let Some(version) = parse_version(wanted) else {
         return Ok(None);
     };
     Ok(mirror
-        .version_tags()?
+        .version_tags(subdir)?
         .into_iter()
         .find(|(v, _)| *v == version)
         .map(|(_, tag)| tag))
@@ -158,6 +165,41 @@ pub fn version_of_tag(tag: &str) -> Option<semver::Version> {
         [major, minor] => Some(semver::Version::new(number(major)?, number(minor)?, 0)),
         _ => None,
     }
+}
+
+/// The tags among `names` that name versions of the blueprint in the repository's folder
+/// `subdir` (the root when `None`), highest first.
+///
+/// A repository of several blueprints may tag each on its own: for a blueprint in a folder
+/// (`blueprints/worker`), tags named after the folder's last part, `worker-v1.2.0` or
+/// `worker/v1.2.0`, are its versions. Once it has one such tag, only those count; until then
+/// the repository's plain tags (`v1.2.0`) do, as they do for a blueprint at the root.
+pub fn version_tags(
+    names: impl IntoIterator<Item = String>,
+    subdir: Option<&str>,
+) -> Vec<(semver::Version, String)> {
+    let names: Vec<String> = names.into_iter().collect();
+    let folder = subdir
+        .and_then(|s| s.rsplit('/').next())
+        .filter(|f| !f.is_empty());
+    let own = |name: &str| -> Option<semver::Version> {
+        let folder = folder?;
+        let rest = name.strip_prefix(folder)?;
+        let rest = rest.strip_prefix('-').or_else(|| rest.strip_prefix('/'))?;
+        version_of_tag(rest)
+    };
+    let mut tags: Vec<(semver::Version, String)> = names
+        .iter()
+        .filter_map(|name| Some((own(name)?, name.clone())))
+        .collect();
+    if tags.is_empty() {
+        tags = names
+            .iter()
+            .filter_map(|name| Some((version_of_tag(name)?, name.clone())))
+            .collect();
+    }
+    tags.sort_by(|a, b| b.0.cmp(&a.0));
+    tags
 }
 
 /// A `v` and a digit, or a digit: meant as a version, readable or not.
@@ -192,5 +234,38 @@ mod tests {
         assert!(looks_like_a_version("v1.2.3.4"));
         assert!(looks_like_a_version("2024-01"));
         assert!(!looks_like_a_version("latest"));
+    }
+
+    #[test]
+    fn a_blueprint_in_a_folder_may_have_tags_of_its_own() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let tags = |list: &[&str], subdir| -> Vec<String> {
+            version_tags(names(list), subdir)
+                .into_iter()
+                .map(|(_, tag)| tag)
+                .collect()
+        };
+        let repo = [
+            "v1.0.0",
+            "v1.1.0",
+            "worker-v2.0.0",
+            "worker/v2.1.0",
+            "api-v9.0.0",
+        ];
+        assert_eq!(
+            tags(&repo, Some("blueprints/worker")),
+            ["worker/v2.1.0", "worker-v2.0.0"]
+        );
+        // No tags of its own: the plain ones.
+        assert_eq!(
+            tags(&repo, Some("blueprints/service")),
+            ["v1.1.0", "v1.0.0"]
+        );
+        assert_eq!(tags(&repo, None), ["v1.1.0", "v1.0.0"]);
+        // `workers-v3` is not `worker`'s.
+        assert_eq!(
+            tags(&["workers-v3.0.0", "v1.0.0"], Some("worker")),
+            ["v1.0.0"]
+        );
     }
 }

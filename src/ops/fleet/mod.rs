@@ -22,7 +22,7 @@ use super::update::{ServiceUpdate, UpdateOptions, update_to};
 use crate::answers::GivenAnswers;
 use crate::error::{Error, Result};
 use crate::service::Service;
-use crate::update::target::{Target, Wanted, resolve_target};
+use crate::update::target::{Target, Wanted};
 
 /// Every service of a fleet, opened once (remote ones fetched first), and each distinct
 /// blueprint source resolved once.
@@ -122,19 +122,21 @@ impl Fleet {
             let Ok(service) = &loaded.service else {
                 continue;
             };
-            let source = &service.record.blueprint.source;
-            targets.entry(source.to_string()).or_insert_with(|| {
-                resolve_target(source, wanted, &context.cache_dir, context.network)
-                    .map(Arc::new)
-                    .map_err(Arc::new)
-            });
+            // Services recording the same blueprint share one resolution (and its error).
+            targets
+                .entry(service.blueprint_source().to_string())
+                .or_insert_with(|| {
+                    crate::ops::update::resolve(service, wanted, context)
+                        .map(Arc::new)
+                        .map_err(Arc::new)
+                });
         }
         Ok(Fleet { services, targets })
     }
 
     fn target(&self, service: &Service) -> std::result::Result<Arc<Target>, Arc<Error>> {
         self.targets
-            .get(&service.record.blueprint.source.to_string())
+            .get(&service.blueprint_source().to_string())
             .cloned()
             .expect("every service's source was resolved")
     }
@@ -267,6 +269,7 @@ impl FleetUpdate<'_> {
             dry_run: self.dry_run,
             allow_dirty,
             commit: self.commit,
+            blueprint: None,
         }
     }
 }
