@@ -18,6 +18,13 @@ pub trait FileView {
     fn read(&self, path: &RelPath) -> Result<Option<FileEntry>>;
     /// Names of the files (not folders) directly inside `dir`, sorted.
     fn list_files(&self, dir: &str) -> Result<Vec<String>>;
+    /// Whether `path` is a file that is not a symbolic link (nor inside a linked folder),
+    /// without reading it.
+    fn is_plain_file(&self, path: &RelPath) -> Result<bool> {
+        Ok(self
+            .read(path)?
+            .is_some_and(|file| file.mode != Mode::Symlink))
+    }
     /// Whether `path` is a folder.
     fn is_dir(&self, path: &RelPath) -> Result<bool>;
     /// Every file (not folder) below the folder `dir`, at any depth.
@@ -113,6 +120,20 @@ impl FileView for WorkDir {
             contents,
             mode: mode_of(&metadata),
         }))
+    }
+
+    fn is_plain_file(&self, path: &RelPath) -> Result<bool> {
+        if self.linked_ancestor(path)?.is_some() {
+            return Ok(false);
+        }
+        let full = self.root.join(path.to_path_buf());
+        match fs::symlink_metadata(&full) {
+            Ok(metadata) => Ok(metadata.file_type().is_file()),
+            Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(false)
+            }
+            Err(err) => Err(Error::io(full, err)),
+        }
     }
 
     fn list_files(&self, dir: &str) -> Result<Vec<String>> {

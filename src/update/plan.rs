@@ -205,7 +205,6 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
     for path in paths {
         let origin = moved_from.get(path);
         let ours_path = origin.unwrap_or(path);
-        let mut ours = input.ours.read(ours_path)?;
         let base = base_at.get(path).map(|(entry, _)| entry);
         let their_file = theirs.get(path.as_str());
         let policy = match (their_file, base) {
@@ -213,6 +212,22 @@ pub fn plan(input: &PlanInput<'_>) -> Result<Plan> {
             (None, Some(base)) => base.policy,
             (None, None) => unreachable!("every path is in the base or the new render"),
         };
+        // A managed file the blueprint did not change stays as the team has it, whatever they
+        // did to it: decided without reading it, so a large file is not held in memory for
+        // nothing. (The full decision below would say the same: unchanged, base moved on.)
+        if origin.is_none()
+            && policy == Policy::Managed
+            && let (Some(base), Some(theirs)) = (base, their_file)
+            && base.mode == theirs.mode
+            && base.same_bytes(&theirs.contents)
+            && input.ours.is_plain_file(path)?
+        {
+            plan.base
+                .insert(path.clone(), BaseEntry::new(Policy::Managed, theirs));
+            plan.unchanged += 1;
+            continue;
+        }
+        let mut ours = input.ours.read(ours_path)?;
         // The team moved a generated file (`git mv`) that the blueprint still makes where it
         // was: the blueprint's change is merged into the moved file, where the team keeps it.
         let mut moved_by_team = None;
