@@ -50,7 +50,7 @@ mod tests {
 
     fn entry(text: &str) -> FileEntry {
         FileEntry {
-            contents: text.as_bytes().to_vec(),
+            contents: text.as_bytes().to_vec().into(),
             mode: Mode::Regular,
         }
     }

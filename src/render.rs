@@ -116,7 +116,8 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
     let mut tree = Tree::new();
     for (file, path) in selected {
         let contents = if verbatim(file) {
-            file.contents.to_vec()
+            // The blueprint's own buffer, shared: a large copied file is held once.
+            file.contents.clone()
         } else {
             let source = std::str::from_utf8(&file.contents).expect("checked above");
             // Most files render to about their template's size; the tree then holds every
@@ -127,7 +128,7 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
                     template_error(blueprint, &file.path, template::describe(&err, source))
                 })?;
             rendered.shrink_to_fit();
-            rendered
+            rendered.into()
         };
         tree.insert(
             path,
@@ -274,7 +275,7 @@ mod tests {
     }
 
     fn text(tree: &Tree, path: &str) -> String {
-        String::from_utf8(tree.get(path).unwrap().contents.clone()).unwrap()
+        String::from_utf8(tree.get(path).unwrap().contents.to_vec()).unwrap()
     }
 
     fn paths(tree: &Tree) -> Vec<&str> {
@@ -380,7 +381,7 @@ copy_without_render = ["static/**"]
         let bp = sample();
         let tree = render(&bp, &answers(&bp, &[])).unwrap();
         assert_eq!(
-            tree.get("logo.png").unwrap().contents,
+            &tree.get("logo.png").unwrap().contents[..],
             b"\x89PNG\r\n\x1a\n\0\0{{"
         );
         assert_eq!(text(&tree, "static/raw.txt"), "{{ not rendered }}");

@@ -110,7 +110,8 @@ impl fmt::Display for RelPath {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    pub contents: Vec<u8>,
+    /// Shared bytes: cloning a file (into a plan, a change, a base) does not copy it.
+    pub contents: bytes::Bytes,
     pub mode: Mode,
 }
 
@@ -199,7 +200,7 @@ mod tests {
     fn clash_between_file_and_directory_is_found() {
         let mut tree = Tree::new();
         let entry = FileEntry {
-            contents: vec![],
+            contents: vec![].into(),
             mode: Mode::Regular,
         };
         tree.insert(RelPath::new("a").unwrap(), entry.clone());

@@ -372,7 +372,7 @@ fn replaying_the_record_on_a_fresh_render_gives_the_working_tree() {
     let mut replayed: BTreeMap<String, Vec<u8>> = generated
         .tree
         .iter()
-        .map(|(path, entry)| (path.to_string(), entry.contents.clone()))
+        .map(|(path, entry)| (path.to_string(), entry.contents.to_vec()))
         .collect();
     replayed.remove(svcgen::service::base::ATTRIBUTES_PATH);
     replayed.remove(svcgen::service::base::BASE_PATH);
@@ -388,8 +388,8 @@ fn replaying_the_record_on_a_fresh_render_gives_the_working_tree() {
     assert!(stored.len() > 3, "the base stores the generated text files");
     for (path, entry) in stored.iter() {
         assert_eq!(
-            Some(&entry.contents),
-            replayed.get(path.as_str()),
+            Some(&entry.contents[..]),
+            replayed.get(path.as_str()).map(Vec::as_slice),
             "base of {path} after add-event"
         );
     }

@@ -90,7 +90,7 @@ fn regenerate(dir: &Path) -> Files {
         .map(|(path, entry)| {
             (
                 path.as_str().to_owned(),
-                (entry.contents.clone(), entry.mode),
+                (entry.contents.to_vec(), entry.mode),
             )
         })
         .collect()

@@ -172,7 +172,7 @@ proptest! {
         let path = RelPath::new("f.txt").unwrap();
         let tree = |contents: &[u8]| {
             let mut tree = Tree::new();
-            tree.insert(path.clone(), FileEntry { contents: contents.to_vec(), mode: Mode::Regular });
+            tree.insert(path.clone(), FileEntry { contents: contents.to_vec().into(), mode: Mode::Regular });
             tree
         };
         let stored = Base::from_tree(&tree(&base), |_| Policy::Managed);
@@ -185,7 +185,7 @@ proptest! {
             labels: &labels(),
         }).unwrap();
         let written = planned.changes.iter().find_map(|change| match change {
-            Change::Write { after, .. } => Some(after.contents.clone()),
+            Change::Write { after, .. } => Some(after.contents.to_vec()),
             Change::Delete { .. } => None,
         });
         let written = written.unwrap_or(ours.clone());

@@ -242,7 +242,7 @@ mod tests {
         tree.insert(
             RelPath::new("a/b.txt").unwrap(),
             FileEntry {
-                contents: b"hi".to_vec(),
+                contents: b"hi".to_vec().into(),
                 mode: Mode::Regular,
             },
         );

@@ -548,7 +548,7 @@ mod tests {
 
     fn entry(text: &str, mode: Mode) -> FileEntry {
         FileEntry {
-            contents: text.as_bytes().to_vec(),
+            contents: text.as_bytes().to_vec().into(),
             mode,
         }
     }

@@ -11,7 +11,6 @@ pub mod manifest;
 pub mod schema;
 pub mod source;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -23,8 +22,9 @@ pub use manifest::{Manifest, Variable};
 pub const TEMPLATE_DIR: &str = "template";
 
 /// A blueprint file's bytes: borrowed from the binary for built-in blueprints (no copy of the
-/// embedded template text at every start), owned when read from a folder or git.
-pub type FileContents = Cow<'static, [u8]>;
+/// embedded template text at every start), shared when read from a folder or git, so a file
+/// copied into the service without rendering is the same buffer there.
+pub type FileContents = bytes::Bytes;
 
 /// A file of a blueprint, with its path relative to the blueprint's root (`/`-separated).
 #[derive(Debug, Clone)]

@@ -308,7 +308,7 @@ fn apply_insert(
             reason: "the file does not exist".into(),
         });
     };
-    let Ok(current) = String::from_utf8(entry.contents.clone()) else {
+    let Ok(current) = String::from_utf8(entry.contents.to_vec()) else {
         return Err(Error::MissingAnchor {
             file,
             anchor: insert.anchor.clone(),
@@ -341,7 +341,7 @@ fn apply_insert(
     pending.write(
         path,
         FileEntry {
-            contents: updated.into_bytes(),
+            contents: updated.into_bytes().into(),
             mode: entry.mode,
         },
     );

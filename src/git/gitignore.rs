@@ -34,7 +34,7 @@ impl IgnoreRules {
     pub fn of_tree<'a>(tree: &'a Tree, excludes: impl Iterator<Item = &'a Path>) -> IgnoreRules {
         let files = tree
             .iter()
-            .map(|(path, entry)| (path.as_str(), entry.contents.as_slice()));
+            .map(|(path, entry)| (path.as_str(), &entry.contents[..]));
         IgnoreRules::new(files, excludes)
     }
 
@@ -130,7 +130,7 @@ mod tests {
             tree.insert(
                 RelPath::new(path).unwrap(),
                 FileEntry {
-                    contents: contents.as_bytes().to_vec(),
+                    contents: contents.as_bytes().to_vec().into(),
                     mode: Mode::Regular,
                 },
             );

@@ -130,7 +130,7 @@ mod tests {
             tree.insert(
                 RelPath::new(path).unwrap(),
                 FileEntry {
-                    contents: contents.as_bytes().to_vec(),
+                    contents: contents.as_bytes().to_vec().into(),
                     mode: *mode,
                 },
             );

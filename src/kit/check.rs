@@ -134,7 +134,7 @@ mod tests {
             tree.insert(
                 RelPath::new(path).unwrap(),
                 FileEntry {
-                    contents: b"x\n".to_vec(),
+                    contents: b"x\n".to_vec().into(),
                     mode: Mode::Regular,
                 },
             );

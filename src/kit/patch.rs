@@ -445,7 +445,7 @@ pub(crate) fn apply(patch: &Patch, tree: &mut Tree, rendered_by: &str) -> Result
         result.insert(
             path,
             FileEntry {
-                contents: contents.into_bytes(),
+                contents: contents.into_bytes().into(),
                 mode,
             },
         );
@@ -564,7 +564,7 @@ mod tests {
             tree.insert(
                 RelPath::new(path).unwrap(),
                 FileEntry {
-                    contents: text.as_bytes().to_vec(),
+                    contents: text.as_bytes().to_vec().into(),
                     mode: Mode::Regular,
                 },
             );
@@ -573,7 +573,7 @@ mod tests {
     }
 
     fn text(tree: &Tree, path: &str) -> String {
-        String::from_utf8(tree.get(path).unwrap().contents.clone()).unwrap()
+        String::from_utf8(tree.get(path).unwrap().contents.to_vec()).unwrap()
     }
 
     const GIT_DIFF: &str = "diff --git a/src/main.rs b/src/main.rs

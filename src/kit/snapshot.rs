@@ -185,21 +185,21 @@ mod tests {
         tree.insert(
             RelPath::new("run.sh").unwrap(),
             FileEntry {
-                contents: b"#!/bin/sh\n".to_vec(),
+                contents: b"#!/bin/sh\n".to_vec().into(),
                 mode: Mode::Executable,
             },
         );
         tree.insert(
             RelPath::new("a.bin").unwrap(),
             FileEntry {
-                contents: vec![0, 1, 2],
+                contents: vec![0, 1, 2].into(),
                 mode: Mode::Regular,
             },
         );
         tree.insert(
             RelPath::new("b.txt").unwrap(),
             FileEntry {
-                contents: b"no newline".to_vec(),
+                contents: b"no newline".to_vec().into(),
                 mode: Mode::Regular,
             },
         );

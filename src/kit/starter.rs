@@ -54,7 +54,7 @@ pub fn starter(name: &str, origin: &str) -> Result<Tree> {
         tree.insert(
             RelPath::new(&source.path).expect("fixed, safe paths"),
             FileEntry {
-                contents: source.contents.to_vec(),
+                contents: source.contents.clone(),
                 mode: source.mode,
             },
         );
@@ -79,7 +79,7 @@ pub fn starter(name: &str, origin: &str) -> Result<Tree> {
         tree.insert(
             RelPath::new(&path).expect("variant names are safe file names"),
             FileEntry {
-                contents: snap.to_file_text().into_bytes(),
+                contents: snap.to_file_text().into_bytes().into(),
                 mode: Mode::Regular,
             },
         );

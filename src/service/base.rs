@@ -62,7 +62,7 @@ pub struct BaseEntry {
     /// The git blob id of the bytes svcgen wrote: a cheap, content-addressed "same as before?".
     pub blob: String,
     /// The bytes, for managed text files only.
-    pub content: Option<Vec<u8>>,
+    pub content: Option<bytes::Bytes>,
 }
 
 impl BaseEntry {
@@ -237,7 +237,7 @@ impl Base {
                             break;
                         }
                     }
-                    Some(content.into_bytes())
+                    Some(content.into_bytes().into())
                 }
                 other => return Err(fail(number, format!("unknown storage `{other}`"))),
             };
@@ -280,14 +280,14 @@ fn files_holding(text: String) -> [(RelPath, FileEntry); 2] {
         (
             RelPath::new(BASE_PATH).expect("constant path is valid"),
             FileEntry {
-                contents: text.into_bytes(),
+                contents: text.into_bytes().into(),
                 mode: Mode::Regular,
             },
         ),
         (
             RelPath::new(ATTRIBUTES_PATH).expect("constant path is valid"),
             FileEntry {
-                contents: ATTRIBUTES.as_bytes().to_vec(),
+                contents: bytes::Bytes::from_static(ATTRIBUTES.as_bytes()),
                 mode: Mode::Regular,
             },
         ),
@@ -375,7 +375,7 @@ mod tests {
 
     fn entry(contents: &[u8], mode: Mode) -> FileEntry {
         FileEntry {
-            contents: contents.to_vec(),
+            contents: contents.to_vec().into(),
             mode,
         }
     }
@@ -426,9 +426,12 @@ mod tests {
                 .content
                 .clone()
         };
-        assert_eq!(content_of("no-newline.txt").unwrap(), b"x\ny");
-        assert_eq!(content_of("crlf.bat").unwrap(), b"echo\r\n\r\nexit\r\n");
-        assert_eq!(content_of("empty").unwrap(), b"");
+        assert_eq!(content_of("no-newline.txt").unwrap(), &b"x\ny"[..]);
+        assert_eq!(
+            content_of("crlf.bat").unwrap(),
+            &b"echo\r\n\r\nexit\r\n"[..]
+        );
+        assert_eq!(content_of("empty").unwrap(), &b""[..]);
         assert_eq!(content_of("logo.png"), None, "binary: blob id only");
         assert_eq!(content_of("seed.rs"), None, "seed: blob id only");
         let logo = parsed.get(&RelPath::new("logo.png").unwrap()).unwrap();

@@ -108,7 +108,7 @@ impl FileView for WorkDir {
         if metadata.file_type().is_symlink() {
             let target = fs::read_link(&full).map_err(|err| Error::io(&full, err))?;
             return Ok(Some(FileEntry {
-                contents: target.to_string_lossy().into_owned().into_bytes(),
+                contents: target.to_string_lossy().into_owned().into_bytes().into(),
                 mode: Mode::Symlink,
             }));
         }
@@ -117,7 +117,7 @@ impl FileView for WorkDir {
         }
         let contents = fs::read(&full).map_err(|err| Error::io(&full, err))?;
         Ok(Some(FileEntry {
-            contents,
+            contents: contents.into(),
             mode: mode_of(&metadata),
         }))
     }
@@ -206,7 +206,7 @@ impl WorkDir {
                 Ok(metadata) if metadata.file_type().is_symlink() => {
                     let target = fs::read_link(&folder).map_err(|err| Error::io(&folder, err))?;
                     return Ok(Some(FileEntry {
-                        contents: target.to_string_lossy().into_owned().into_bytes(),
+                        contents: target.to_string_lossy().into_owned().into_bytes().into(),
                         mode: Mode::Symlink,
                     }));
                 }

@@ -94,7 +94,7 @@ impl State<'_> {
         let mut files = vec![(
             RelPath::new(record::RECORD_PATH).expect("constant path is valid"),
             FileEntry {
-                contents: self.record.to_toml().into_bytes(),
+                contents: self.record.to_toml().into_bytes().into(),
                 mode: Mode::Regular,
             },
         )];

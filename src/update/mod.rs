@@ -310,10 +310,11 @@ mod tests {
         fn replay(&self, _: &Blueprint, record: &Record, mut tree: Tree) -> Result<Tree> {
             let path = RelPath::new("main.txt").unwrap();
             let mut file = tree.get(path.as_str()).unwrap().clone();
+            let mut contents = file.contents.to_vec();
             for event in &record.events {
-                file.contents
-                    .extend_from_slice(format!("event {}\n", event.name).as_bytes());
+                contents.extend_from_slice(format!("event {}\n", event.name).as_bytes());
             }
+            file.contents = contents.into();
             tree.insert(path, file);
             Ok(tree)
         }

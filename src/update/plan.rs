@@ -508,7 +508,7 @@ fn decide_managed<'a>(
                 // in the service's history.
                 let from_history;
                 let base_text = match &base.content {
-                    Some(content) => content.as_slice(),
+                    Some(content) => &content[..],
                     None => {
                         from_history = input.ours.read_blob(&base.blob)?.unwrap_or_default();
                         from_history.as_slice()
@@ -568,7 +568,7 @@ fn combine<'a>(
         TextMerge::Clean(contents) => Decision::new(
             Outcome::Merged,
             Some(Cow::Owned(FileEntry {
-                contents,
+                contents: contents.into(),
                 mode: ours.mode,
             })),
             new_base,
@@ -577,7 +577,7 @@ fn combine<'a>(
             let mut decision = Decision::new(
                 Outcome::Conflict,
                 Some(Cow::Owned(FileEntry {
-                    contents: content,
+                    contents: content.into(),
                     mode: ours.mode,
                 })),
                 new_base,
@@ -654,7 +654,7 @@ mod tests {
 
     fn file(text: &str) -> FileEntry {
         FileEntry {
-            contents: text.as_bytes().to_vec(),
+            contents: text.as_bytes().to_vec().into(),
             mode: Mode::Regular,
         }
     }

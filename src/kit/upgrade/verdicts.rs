@@ -418,7 +418,7 @@ mod tests {
         tree.insert(
             RelPath::new("f").unwrap(),
             crate::tree::FileEntry {
-                contents: text.as_bytes().to_vec(),
+                contents: text.as_bytes().to_vec().into(),
                 mode: crate::tree::Mode::Regular,
             },
         );
