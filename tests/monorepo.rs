@@ -401,3 +401,120 @@ fn update_follows_a_file_the_team_moved_within_the_service_folder() {
     assert_contains(&mono.read("services/a/docs/README.md"), "v2");
     assert!(mono.status().is_empty(), "{:?}", mono.status());
 }
+
+/// The paths `branch` of the bare repository `bare` changed against `main`, and its message.
+fn branch_changes(bare: &std::path::Path, branch: &str) -> (Vec<String>, String) {
+    let repo = git2::Repository::open_bare(bare).unwrap();
+    let tip = repo
+        .find_reference(&format!("refs/heads/{branch}"))
+        .unwrap_or_else(|_| panic!("no branch {branch}"))
+        .peel_to_commit()
+        .unwrap();
+    let main = repo
+        .find_reference("refs/heads/main")
+        .unwrap()
+        .peel_to_commit()
+        .unwrap();
+    let diff = repo
+        .diff_tree_to_tree(
+            Some(&main.tree().unwrap()),
+            Some(&tip.tree().unwrap()),
+            None,
+        )
+        .unwrap();
+    let mut paths: Vec<String> = diff
+        .deltas()
+        .map(|d| d.new_file().path().unwrap().display().to_string())
+        .collect();
+    paths.sort();
+    (paths, tip.message().unwrap().to_owned())
+}
+
+#[test]
+fn a_fleet_file_names_services_in_folders_of_one_repository_with_path() {
+    let mono = Monorepo::new();
+    assert_code(&mono.new_service("a", &["--commit"]), 0);
+    assert_code(&mono.new_service("b", &["--commit"]), 0);
+    let bare = mono.dir.path().join("remote/mono.git");
+    let remote = git2::Repository::init_bare(&bare).unwrap();
+    remote.set_head("refs/heads/main").unwrap();
+    {
+        let repo = mono.repo();
+        let head = repo.head().unwrap().name().unwrap().to_owned();
+        let mut push = repo
+            .remote_anonymous(&format!("file://{}", bare.display()))
+            .unwrap();
+        push.push(&[format!("+{head}:refs/heads/main").as_str()], None)
+            .unwrap();
+    }
+    let fleet_file = mono.dir.path().join("fleet.toml");
+    std::fs::write(
+        &fleet_file,
+        format!(
+            "[[service]]\nrepo = \"file://{0}\"\npath = \"services/a\"\n\n[[service]]\nrepo = \"file://{0}\"\npath = \"services/b\"\n",
+            bare.display()
+        ),
+    )
+    .unwrap();
+    let file = fleet_file.display().to_string();
+
+    let check = mono.run(&["check", "--all", &file, "--format", "json"]);
+    assert_code(&check, 0);
+    let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let services: Vec<(&str, &str, &str)> = json
+        .as_array()
+        .unwrap_or_else(|| panic!("{json}"))
+        .iter()
+        .map(|s| {
+            (
+                s["service"].as_str().unwrap(),
+                s["repo_path"].as_str().unwrap(),
+                s["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("a", "services/a", "up to date"),
+            ("b", "services/b", "up to date")
+        ],
+        "{json}"
+    );
+
+    mono.publish("1.1.0", "v2");
+    let check = mono.run(&["check", "--all", &file]);
+    assert_code(&check, 1);
+
+    let updated = mono.run(&["update", "--all", &file, "--no-input", "--push"]);
+    assert_code(&updated, 0);
+    for name in ["a", "b"] {
+        let (paths, message) = branch_changes(&bare, &format!("svcgen/services/{name}/mono-1.1.0"));
+        assert!(
+            message.starts_with(&format!("Update {name} to blueprint mono 1.1.0")),
+            "{message}"
+        );
+        let expected: Vec<String> = [
+            ".svcgen/base",
+            ".svcgen/record.toml",
+            "README.md",
+            "src/main.rs",
+        ]
+        .iter()
+        .map(|path| format!("services/{name}/{path}"))
+        .collect();
+        assert_eq!(paths, expected, "{}", stderr(&updated));
+    }
+    // No service at the folder a fleet file names is an error naming it.
+    std::fs::write(
+        &fleet_file,
+        format!(
+            "[[service]]\nrepo = \"file://{}\"\npath = \"services/c\"\n",
+            bare.display()
+        ),
+    )
+    .unwrap();
+    let check = mono.run(&["check", "--all", &file]);
+    assert_code(&check, 2);
+    assert_contains(&stdout(&check), "has no service in `services/c`");
+}
