@@ -518,3 +518,26 @@ fn a_fleet_file_names_services_in_folders_of_one_repository_with_path() {
     assert_code(&check, 2);
     assert_contains(&stdout(&check), "has no service in `services/c`");
 }
+
+#[test]
+fn a_folder_the_monorepo_ignores_is_written_and_nothing_is_staged_with_a_warning() {
+    let mono = Monorepo::new();
+    std::fs::write(mono.root().join(".gitignore"), "/scratch/\n").unwrap();
+    mono.commit_all("Ignore scratch/");
+    let blueprint = mono.blueprint().display().to_string();
+    let made = mono.run(&[
+        "new",
+        "tmp",
+        "--blueprint",
+        &blueprint,
+        "--no-input",
+        "--output",
+        "scratch/tmp",
+    ]);
+    assert_code(&made, 0);
+    assert_contains(&stderr(&made), "ignores scratch/tmp");
+    assert!(!stderr(&made).contains("Added"), "{}", stderr(&made));
+    assert!(mono.root().join("scratch/tmp/README.md").is_file());
+    assert!(!mono.root().join("scratch/tmp/.git").exists());
+    assert!(mono.status().is_empty(), "{:?}", mono.status());
+}

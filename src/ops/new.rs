@@ -130,9 +130,18 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
         }
         Ok(())
     })?;
-    if let Some(enclosing) = &created.enclosing {
+    if let Some(enclosing) = created.enclosing.clone() {
         // Only once the files are where they stay: the index records their final paths.
         let paths = enclosing.addable(&created.tree)?;
+        if paths.is_empty() {
+            created.warnings.push(format!(
+                "the repository at {} ignores {} (its .gitignore or excludes): nothing staged",
+                enclosing.root.display(),
+                enclosing.prefix
+            ));
+            created.enclosing = None;
+            return Ok(created);
+        }
         if options.commit {
             commit = Some(git::commit_paths(options.dest, &paths, &[], &message)?);
         } else {
