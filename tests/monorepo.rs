@@ -541,3 +541,55 @@ fn a_folder_the_monorepo_ignores_is_written_and_nothing_is_staged_with_a_warning
     assert!(!mono.root().join("scratch/tmp/.git").exists());
     assert!(mono.status().is_empty(), "{:?}", mono.status());
 }
+
+#[test]
+fn add_event_works_on_a_service_folder_and_minds_only_its_changes() {
+    let mono = Monorepo::new();
+    let made = mono.run(&[
+        "new",
+        "catalog",
+        "--no-input",
+        "--output",
+        "services/catalog",
+        "--commit",
+    ]);
+    assert_code(&made, 0);
+    assert!(!mono.root().join("services/catalog/.git").exists());
+    std::fs::write(mono.root().join("NOTES.md"), "another team's work\n").unwrap();
+    std::fs::write(mono.root().join("services/catalog/wip.txt"), "mine\n").unwrap();
+    let add = |mono: &Monorepo| {
+        mono.run(&[
+            "add-event",
+            "ProductChanged",
+            "--field",
+            "name:string",
+            "--service",
+            "services/catalog",
+        ])
+    };
+    let refused = add(&mono);
+    assert_code(&refused, 1);
+    assert_contains(&stderr(&refused), "wip.txt");
+    assert!(
+        !stderr(&refused).contains("NOTES.md"),
+        "{}",
+        stderr(&refused)
+    );
+
+    std::fs::remove_file(mono.root().join("services/catalog/wip.txt")).unwrap();
+    let added = add(&mono);
+    assert_code(&added, 0);
+    assert_contains(
+        &mono.read("services/catalog/.svcgen/record.toml"),
+        "name = \"ProductChanged\"",
+    );
+    let changed: Vec<String> = mono.status().into_iter().map(|(path, _)| path).collect();
+    assert!(changed.contains(&"NOTES.md".to_owned()), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .all(|path| path == "NOTES.md" || path.starts_with("services/catalog/")),
+        "{changed:?}"
+    );
+    assert!(changed.len() > 2, "{changed:?}");
+}
