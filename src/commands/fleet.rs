@@ -17,6 +17,9 @@ pub struct Row {
     /// A fleet file's repository, as the file names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repo: Option<String>,
+    /// The service's folder in that repository, when it is not at its root (`path`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo_path: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub result: String,
@@ -44,6 +47,7 @@ impl Row {
             service: entry.service.clone(),
             path: entry.path.display().to_string(),
             repo: entry.repo.clone(),
+            repo_path: entry.repo_path.clone(),
             from: entry.from.as_ref().map(ToString::to_string),
             to: entry.to.as_ref().map(ToString::to_string),
             result: "error".into(),

@@ -21,10 +21,15 @@ use crate::ui::Ui;
   svcgen new catalog --blueprint ./blueprints/service --dry-run
   svcgen new catalog --blueprint https://git.example.com/platform/blueprints.git#v2.1.0
   svcgen new catalog --no-input --answers answers.json --format json
+  svcgen new catalog --output services/catalog --commit   (inside a monorepo)
+
+Inside an existing git work tree (a monorepo) no repository is made: the service's files are
+staged in the enclosing repository's index, and committed there only with --commit.
 
 --format json prints one JSON object on stdout (progress stays on stderr): path, service,
 blueprint {name, version, source, commit}, commit (the service's first commit, if git),
-files and answers; what a portal records about the service it made (docs/portals.md).")]
+repository {root, path, committed} (the enclosing repository, inside one; else null), files and
+answers; what a portal records about the service it made (docs/portals.md).")]
 pub struct NewArgs {
     /// Service name: the crate name and DNS label (lowercase letters, digits and `-`).
     pub name: String,
@@ -55,9 +60,14 @@ pub struct NewArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Do not create a git repository.
+    /// Do not use git at all: no repository made, nothing staged in an enclosing one.
     #[arg(long)]
     pub no_git: bool,
+
+    /// Inside an existing git work tree (a monorepo): commit the service there, not only stage
+    /// it. A service with a repository of its own is always committed.
+    #[arg(long, conflicts_with_all = ["no_git", "dry_run"])]
+    pub commit: bool,
 
     /// Print what was made as text (on stderr) or as one JSON object on stdout.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Text)]
@@ -94,6 +104,7 @@ pub fn exec(args: NewArgs, ui: &Ui) -> svcgen::Result<()> {
             prompter,
             dest: &dest,
             git: !args.no_git,
+            commit: args.commit,
             dry_run: args.dry_run,
         },
         &Context::new(false),
@@ -137,6 +148,11 @@ fn json_report(created: &Created, dry_run: bool) -> serde_json::Value {
             "commit": blueprint.commit,
         },
         "commit": created.commit,
+        "repository": created.enclosing.as_ref().map(|enclosing| serde_json::json!({
+            "root": enclosing.root.display().to_string(),
+            "path": enclosing.prefix,
+            "committed": created.commit.is_some(),
+        })),
         "dry_run": dry_run,
         "files": created.tree.iter().map(|(path, _)| path.to_string()).collect::<Vec<_>>(),
         "answers": created.record.answers,
@@ -169,6 +185,27 @@ fn report(created: &Created, dry_run: bool, format: Format, ui: &Ui) {
                 created.tree.len()
             ),
         );
+        if let Some(enclosing) = &created.enclosing {
+            match &created.commit {
+                Some(commit) => ui.status(
+                    "Committed",
+                    format!(
+                        "{} to the repository at {} (commit {})",
+                        enclosing.prefix,
+                        enclosing.root.display(),
+                        &commit[..commit.len().min(12)]
+                    ),
+                ),
+                None => ui.status(
+                    "Added",
+                    format!(
+                        "{} to the repository at {} (staged, not committed; commit when ready, or pass --commit)",
+                        enclosing.prefix,
+                        enclosing.root.display()
+                    ),
+                ),
+            }
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Everything svcgen does with git, on libgit2, behaving as the `git` command does for the user:
 //!
 //! - [`init_and_commit`]: `git init` and the first commit of a new service ([`init`]);
+//! - [`enclosing_work_tree`]: a new service inside an existing repository (a monorepo), staged
+//!   in its index instead;
 //! - [`dirty_paths`]: the dirty check before `update` and `add-event` ([`status`]);
 //! - [`commit_paths`]: `update --commit` ([`commit`]);
 //! - [`mirror`]: blueprints fetched from git into the cache;
@@ -20,12 +22,14 @@ mod init;
 pub mod mirror;
 mod service_history;
 mod status;
+mod work_tree;
 pub mod workspace;
 
 pub use commit::commit_paths;
 pub use init::init_and_commit;
 pub use service_history::{moved_to, read_blob};
 pub use status::dirty_paths;
+pub use work_tree::{Enclosing, enclosing_work_tree};
 
 /// The id git gives these bytes as a blob (`git hash-object`).
 pub fn blob_id(contents: &[u8]) -> String {

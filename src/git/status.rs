@@ -77,7 +77,7 @@ pub fn dirty_paths(dir: &Path) -> Result<Option<Vec<String>>> {
 /// The ignore rules of the repository's work tree: its `.gitignore` files as they are on disk
 /// (those in the index, and `more` that status listed, such as untracked ones), the user's
 /// global excludes file and `.git/info/exclude`.
-fn ignore_rules(
+pub(super) fn ignore_rules(
     repo: &git2::Repository,
     workdir: &Path,
     more: impl Iterator<Item = String>,

@@ -175,11 +175,27 @@ impl Workspace {
         Ok(())
     }
 
-    /// The files at `commit` whose bytes `matches`.
-    pub fn files_matching(&self, commit: Oid, matches: impl Fn(&[u8]) -> bool) -> Vec<String> {
-        let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
+    /// The files at `commit` whose bytes `matches`: every file, or those of the folder `under`
+    /// (relative to it).
+    pub fn files_matching(
+        &self,
+        commit: Oid,
+        under: Option<&str>,
+        matches: impl Fn(&[u8]) -> bool,
+    ) -> Vec<String> {
+        let Ok(mut tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
             return Vec::new();
         };
+        if let Some(folder) = under {
+            let Ok(sub) = tree
+                .get_path(Path::new(folder))
+                .and_then(|entry| entry.to_object(&self.repo))
+                .and_then(|object| object.peel_to_tree())
+            else {
+                return Vec::new();
+            };
+            tree = sub;
+        }
         let mut found = Vec::new();
         let _ = tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             if entry.kind() == Some(ObjectType::Blob)

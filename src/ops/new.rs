@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::generate::generate;
 use crate::resolve::{Prompter, resolve_answers};
 use crate::service::Record;
+use crate::service::record::Placement;
 use crate::tree::Tree;
 use crate::{git, name};
 
@@ -21,8 +22,12 @@ pub struct NewOptions<'a> {
     /// Asks for what `given` does not answer; `None` takes the defaults.
     pub prompter: Option<&'a mut dyn Prompter>,
     pub dest: &'a Path,
-    /// Make a git repository with the service as its first commit.
+    /// Use git: make a repository with the service as its first commit or, when `dest` lies in
+    /// an existing git work tree (a monorepo), stage the service there instead.
     pub git: bool,
+    /// In an existing work tree, commit the service too (a repository of its own is always
+    /// committed).
+    pub commit: bool,
     /// Compute everything, write nothing.
     pub dry_run: bool,
 }
@@ -34,8 +39,12 @@ pub struct Created {
     pub record: Record,
     /// Every file written (or that would be).
     pub tree: Tree,
-    /// The first commit, when a repository was made.
+    /// The first commit, when a repository was made; the service's commit in the enclosing
+    /// repository, when it was added to one with `commit`.
     pub commit: Option<String>,
+    /// The existing git work tree the service was added to (staged, and committed with
+    /// `commit`), instead of a repository of its own being made.
+    pub enclosing: Option<git::Enclosing>,
     /// Staging folders of killed svcgen runs found beside the destination, and removed.
     pub removed_leftovers: Vec<PathBuf>,
     /// Things to tell the user that are not errors.
@@ -76,8 +85,18 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
         options.prompter,
     )?;
     let mut record = Record::new(blueprint, options.source, loaded.commit.clone(), &answers);
+    // Inside an existing repository the service becomes one of its folders: a nested repository
+    // would be a gitlink to the outer one, lost by its clones, its CI never run.
+    let enclosing = match options.git {
+        true => git::enclosing_work_tree(options.dest)?,
+        false => None,
+    };
+    if let Some(enclosing) = &enclosing {
+        record.repository = Placement::at(&enclosing.prefix);
+    }
+    // A blueprint folder in the service's own repository is recorded relative to the service.
     // A service made its own repository shares none with the blueprint folder.
-    if !options.git {
+    if !options.git || enclosing.is_some() {
         record.blueprint.source = options.source.for_record_in(options.dest);
     }
     let tree = generate(blueprint, &record)?.tree;
@@ -89,6 +108,7 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
         record,
         tree,
         commit: None,
+        enclosing,
         removed_leftovers: Vec::new(),
         warnings,
     };
@@ -108,12 +128,31 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
         options.source
     );
     let mut commit = None;
+    let own_repository = options.git && created.enclosing.is_none();
     create_dir_atomically(&created.tree, options.dest, |staging| {
-        if options.git {
+        if own_repository {
             commit = Some(git::init_and_commit(staging, &created.tree, &message)?);
         }
         Ok(())
     })?;
+    if let Some(enclosing) = created.enclosing.clone() {
+        // Only once the files are where they stay: the index records their final paths.
+        let paths = enclosing.addable(&created.tree)?;
+        if paths.is_empty() {
+            created.warnings.push(format!(
+                "the repository at {} ignores {} (its .gitignore or excludes): nothing staged",
+                enclosing.root.display(),
+                enclosing.prefix
+            ));
+            created.enclosing = None;
+            return Ok(created);
+        }
+        if options.commit {
+            commit = Some(git::commit_paths(options.dest, &paths, &[], &message)?);
+        } else {
+            enclosing.stage(&paths)?;
+        }
+    }
     created.commit = commit;
     Ok(created)
 }

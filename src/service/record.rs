@@ -33,6 +33,41 @@ pub struct Record {
     /// What the team changed on purpose in generated files, for `svcgen check --drift`.
     #[serde(default, skip_serializing_if = "DriftRules::is_empty")]
     pub drift: DriftRules,
+    /// Where the service is in its git repository; absent (the default) means at its root.
+    #[serde(default, skip_serializing_if = "Placement::is_root")]
+    pub repository: Placement,
+}
+
+/// `[repository]`: where in its git repository the service lives. A service made inside an
+/// existing repository (a monorepo, `svcgen new catalog --output services/catalog`) records
+/// its folder; records without the table (every service with a repository of its own, and
+/// every record older svcgen versions wrote) mean the repository's root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    /// The service's folder relative to the repository's root, `/`-separated
+    /// (`services/catalog`); `None` at the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Placement {
+    /// At the root of the repository.
+    pub fn root() -> Placement {
+        Placement::default()
+    }
+
+    /// In the folder `path` of the repository (the root when empty).
+    pub fn at(path: &str) -> Placement {
+        let path = path.trim_matches('/');
+        Placement {
+            path: (!path.is_empty()).then(|| path.to_owned()),
+        }
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.path.is_none()
+    }
 }
 
 /// `[drift]`: generated files the team changes or deletes on purpose. `check --drift` lists
@@ -129,6 +164,7 @@ impl Record {
             answers: answers.clone(),
             events: Vec::new(),
             drift: DriftRules::default(),
+            repository: Placement::root(),
         }
     }
 
@@ -199,6 +235,21 @@ impl Record {
         if let Some(name) = self.service_name() {
             crate::name::validate_service_name(name)
                 .map_err(|err| fail(&format!("\"{name}\""), format!("answer `name`: {err}")))?;
+        }
+        if let Some(folder) = &self.repository.path {
+            let outside = folder.starts_with('/')
+                || folder.contains('\\')
+                || folder
+                    .split('/')
+                    .any(|part| part.is_empty() || part == "." || part == "..");
+            if outside {
+                return Err(fail(
+                    &format!("\"{folder}\""),
+                    format!(
+                        "[repository] path `{folder}` must be a folder inside the repository, relative to its root and `/`-separated (`services/catalog`)"
+                    ),
+                ));
+            }
         }
         for event in &self.events {
             crate::events::spec::validate_event_name(&event.name)
@@ -296,6 +347,43 @@ mod tests {
             answers,
             events: Vec::new(),
             drift: DriftRules::default(),
+            repository: Placement::root(),
+        }
+    }
+
+    #[test]
+    fn the_folder_in_the_repository_round_trips_and_its_absence_means_the_root() {
+        let record = sample();
+        let text = record.to_toml();
+        assert!(!text.contains("[repository]"), "{text}");
+        assert!(
+            Record::parse(&text, Path::new("r"))
+                .unwrap()
+                .repository
+                .is_root()
+        );
+
+        let mut placed = sample();
+        placed.repository = Placement::at("services/catalog/");
+        let text = placed.to_toml();
+        assert!(
+            text.contains("[repository]\npath = \"services/catalog\"\n"),
+            "{text}"
+        );
+        let parsed = Record::parse(&text, Path::new("r")).unwrap();
+        assert_eq!(parsed.repository.path.as_deref(), Some("services/catalog"));
+        assert_eq!(parsed, placed);
+    }
+
+    #[test]
+    fn a_folder_outside_the_repository_is_refused() {
+        for bad in ["../elsewhere", "/abs/path", "services/../../x", "a\\b"] {
+            let text = format!("{}\n[repository]\npath = {bad:?}\n", sample().to_toml());
+            let err = Record::parse(&text, Path::new(RECORD_PATH)).unwrap_err();
+            assert!(
+                err.to_string().contains("[repository] path"),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -201,6 +201,7 @@ pub fn plan_update(
         answers: answers.clone(),
         events: record.events.clone(),
         drift: record.drift.clone(),
+        repository: record.repository.clone(),
     };
 
     let rendered = render(blueprint, &answers)?;

@@ -7,7 +7,11 @@
 //! [[service]]
 //! repo = "git@git.example.com:shop/catalog.git"   # any git URL, or a local repository
 //! branch = "main"                                 # optional: default, the remote's HEAD
+//! path = "services/catalog"                       # optional: the service's folder, in a monorepo
 //! ```
+//!
+//! One repository may be listed several times with different `path`s: each service of a
+//! monorepo is checked and updated on its own clone and update branch.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +36,9 @@ pub struct Remote {
     pub url: String,
     /// The branch updates start from; `None` is the remote's HEAD.
     pub branch: Option<String>,
+    /// The service's folder in the repository (`services/catalog`, `/`-separated); `None` at
+    /// its root.
+    pub path: Option<String>,
 }
 
 /// The services `spec` names: every folder under it with a `.svcgen/record.toml` when it is a
@@ -83,6 +90,7 @@ struct FleetFile {
 struct Entry {
     repo: toml::Spanned<String>,
     branch: Option<String>,
+    path: Option<String>,
 }
 
 /// The repositories of the fleet file `path` (its text `text`), in its order. Local
@@ -115,6 +123,24 @@ pub fn parse_fleet_file(text: &str, path: &Path, relative_to: &Path) -> Result<V
                 format!("`branch = \"{branch}\"` is not a branch name"),
             ));
         }
+        let folder = match entry.path.as_deref().map(|p| p.trim_matches('/')) {
+            None | Some("") | Some(".") => None,
+            Some(folder) => {
+                let outside = folder.contains('\\')
+                    || folder
+                        .split('/')
+                        .any(|part| part.is_empty() || part == "." || part == "..");
+                if outside {
+                    return Err(error(
+                        Some(line),
+                        format!(
+                            "`path = \"{folder}\"` is not a folder inside the repository: give it relative to the repository's root, `/`-separated (`services/catalog`)"
+                        ),
+                    ));
+                }
+                Some(folder.to_owned())
+            }
+        };
         let url = if is_url(&repo) {
             repo.clone()
         } else {
@@ -125,13 +151,18 @@ pub fn parse_fleet_file(text: &str, path: &Path, relative_to: &Path) -> Result<V
         };
         if let Some((_, first)) = remotes
             .iter()
-            .find(|(other, _)| same_repository(&other.url, &url))
+            .find(|(other, _)| same_repository(&other.url, &url) && other.path == folder)
         {
             return Err(error(
                 Some(line),
-                format!(
-                    "`{repo}` is listed twice (first on line {first}); each repository is one service"
-                ),
+                match &folder {
+                    None => format!(
+                        "`{repo}` is listed twice (first on line {first}); each repository is one service, unless each entry names its folder with `path`"
+                    ),
+                    Some(folder) => format!(
+                        "`{repo}` with `path = \"{folder}\"` is listed twice (first on line {first}); each folder is one service"
+                    ),
+                },
             ));
         }
         remotes.push((
@@ -139,6 +170,7 @@ pub fn parse_fleet_file(text: &str, path: &Path, relative_to: &Path) -> Result<V
                 repo,
                 url,
                 branch: entry.branch,
+                path: folder,
             },
             line,
         ));
@@ -278,16 +310,19 @@ repo = "repos/billing.git"
                     repo: "git@git.example.com:shop/catalog.git".into(),
                     url: "git@git.example.com:shop/catalog.git".into(),
                     branch: Some("main".into()),
+                    path: None,
                 },
                 Remote {
                     repo: "https://git.example.com/shop/orders".into(),
                     url: "https://git.example.com/shop/orders".into(),
                     branch: None,
+                    path: None,
                 },
                 Remote {
                     repo: "repos/billing.git".into(),
                     url: "/fleets/repos/billing.git".into(),
                     branch: None,
+                    path: None,
                 },
             ]
         );
@@ -307,7 +342,10 @@ repo = "repos/billing.git"
             err.starts_with("fleet.toml:3: unknown field `brnach`"),
             "{err}"
         );
-        assert!(err.ends_with("expected `repo` or `branch`"), "{err}");
+        assert!(
+            err.ends_with("expected one of `repo`, `branch`, `path`"),
+            "{err}"
+        );
 
         let err = message("[fleet]\nname = \"x\"\n");
         assert!(
@@ -326,13 +364,40 @@ repo = "repos/billing.git"
         );
         assert_eq!(
             err,
-            "fleet.toml:5: `file:///srv/git/catalog` is listed twice (first on line 2); each repository is one service"
+            "fleet.toml:5: `file:///srv/git/catalog` is listed twice (first on line 2); each repository is one service, unless each entry names its folder with `path`"
         );
         let err = message("[[service]]\nrepo = \"a\"\n[[service]]\nrepo = \"./a/\"\n");
         assert!(
             err.starts_with("fleet.toml:4: `./a/` is listed twice"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn services_in_folders_of_one_repository_are_each_listed_with_their_path() {
+        let remotes = parse(
+            "[[service]]\nrepo = \"mono.git\"\npath = \"services/a/\"\n\n[[service]]\nrepo = \"mono.git\"\npath = \"services/b\"\n\n[[service]]\nrepo = \"mono.git\"\n",
+        )
+        .unwrap();
+        let paths: Vec<Option<&str>> = remotes.iter().map(|r| r.path.as_deref()).collect();
+        assert_eq!(paths, [Some("services/a"), Some("services/b"), None]);
+
+        let err = message(
+            "[[service]]\nrepo = \"mono.git\"\npath = \"services/a\"\n[[service]]\nrepo = \"mono.git\"\npath = \"services/a\"\n",
+        );
+        assert_eq!(
+            err,
+            "fleet.toml:5: `mono.git` with `path = \"services/a\"` is listed twice (first on line 2); each folder is one service"
+        );
+        for bad in ["../a", "services/../../a", "a//b", "a\\\\b"] {
+            let err = message(&format!(
+                "[[service]]\nrepo = \"mono.git\"\npath = {bad:?}\n"
+            ));
+            assert!(
+                err.contains("is not a folder inside the repository"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

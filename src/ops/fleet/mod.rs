@@ -44,6 +44,22 @@ pub struct Loaded {
 pub struct Prepared {
     pub remote: Remote,
     base: git2::Oid,
+    /// The clone's root (the service is in its `remote.path` folder).
+    clone: PathBuf,
+}
+
+/// The service a fleet file's entry names, in its clone: at the root, or in its `path`.
+fn open_in_clone(remote: &Remote, dir: &Path) -> std::result::Result<Service, Arc<Error>> {
+    if let Some(path) = &remote.path
+        && !dir.join(crate::service::record::RECORD_PATH).is_file()
+    {
+        return Err(Arc::new(Error::Usage(format!(
+            "{} has no service in `{path}`: no {} there",
+            remote.repo,
+            crate::service::record::RECORD_PATH
+        ))));
+    }
+    Service::open(dir).map_err(Arc::new)
 }
 
 /// One service's line in a fleet run: what it was, what it went to, and how it ended.
@@ -54,6 +70,8 @@ pub struct FleetEntry<T> {
     pub service: String,
     /// For a fleet file's repository: as the file names it.
     pub repo: Option<String>,
+    /// For a fleet file's service in a folder of its repository: that folder (`path`).
+    pub repo_path: Option<String>,
     pub from: Option<semver::Version>,
     pub to: Option<semver::Version>,
     pub result: std::result::Result<T, Arc<Error>>,
@@ -100,9 +118,19 @@ impl Fleet {
                     service: Service::open(dir).map_err(Arc::new),
                 },
                 Member::Remote(remote) => {
-                    let dir = crate::git::workspace::workspace_dir(&root, &remote.url);
-                    let (base, service) = match remote::prepare(remote, &dir) {
-                        Ok(base) => (base, Service::open(&dir).map_err(Arc::new)),
+                    // A clone per service, so services of one monorepo never share a work tree
+                    // or a branch while they run in parallel.
+                    let key = match &remote.path {
+                        Some(path) => format!("{}#{path}", remote.url),
+                        None => remote.url.clone(),
+                    };
+                    let clone = crate::git::workspace::workspace_dir(&root, &key);
+                    let dir = match &remote.path {
+                        Some(path) => clone.join(path),
+                        None => clone.clone(),
+                    };
+                    let (base, service) = match remote::prepare(remote, &clone) {
+                        Ok(base) => (base, open_in_clone(remote, &dir)),
                         Err(err) => (git2::Oid::ZERO_SHA1, Err(Arc::new(err))),
                     };
                     Loaded {
@@ -110,6 +138,7 @@ impl Fleet {
                         remote: Some(Prepared {
                             remote: remote.clone(),
                             base,
+                            clone,
                         }),
                         service,
                     }
@@ -155,6 +184,7 @@ impl Fleet {
             |loaded| {
                 let path = &loaded.path;
                 let repo = loaded.remote.as_ref().map(|p| p.remote.repo.clone());
+                let repo_path = loaded.remote.as_ref().and_then(|p| p.remote.path.clone());
                 let fallback_name = || match &loaded.remote {
                     Some(prepared) => repository_name(&prepared.remote.repo),
                     None => display_name(path),
@@ -166,6 +196,7 @@ impl Fleet {
                             path: path.clone(),
                             service: fallback_name(),
                             repo,
+                            repo_path,
                             from: None,
                             to: None,
                             result: Err(Arc::clone(err)),
@@ -186,6 +217,7 @@ impl Fleet {
                         .map(str::to_owned)
                         .unwrap_or_else(|_| fallback_name()),
                     repo,
+                    repo_path,
                     from: Some(service.record.blueprint.version.clone()),
                     to,
                     result,
@@ -207,7 +239,7 @@ impl Fleet {
             |loaded, service, target| {
                 let report = check_against(service, target, options)?;
                 let open_branch = match &loaded.remote {
-                    Some(prepared) => remote::open_branch(prepared, &loaded.path, target)?,
+                    Some(prepared) => remote::open_branch(prepared, target)?,
                     None => None,
                 };
                 Ok(Checked {

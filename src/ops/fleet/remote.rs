@@ -37,12 +37,17 @@ pub struct UpdateBranch {
     pub conflicts: Vec<String>,
 }
 
-/// `svcgen/service-1.2.0`: the branch an update to `version` of `blueprint` is proposed on.
-pub fn branch_name(blueprint: &str, version: &semver::Version) -> String {
-    format!("svcgen/{blueprint}-{version}")
+/// `svcgen/service-1.2.0`: the branch an update to `version` of `blueprint` is proposed on;
+/// `svcgen/services/catalog/service-1.2.0` for the service in the folder `services/catalog` of
+/// a monorepo, so each of its services has a branch of its own.
+pub fn branch_name(blueprint: &str, version: &semver::Version, path: Option<&str>) -> String {
+    match path {
+        Some(path) => format!("svcgen/{path}/{blueprint}-{version}"),
+        None => format!("svcgen/{blueprint}-{version}"),
+    }
 }
 
-/// Fetches `remote` into its clone in `dir` and checks out the commit updates start from.
+/// Fetches `remote` into its clone in `dir` (its root) and checks out the commit updates start from.
 pub(super) fn prepare(remote: &Remote, dir: &Path) -> Result<Oid> {
     let workspace = Workspace::fetch(&remote.url, dir)?;
     let base = workspace.base(remote.branch.as_deref())?;
@@ -51,13 +56,10 @@ pub(super) fn prepare(remote: &Remote, dir: &Path) -> Result<Oid> {
 }
 
 /// The remote's update branch to `target`, when it was pushed and is not merged yet.
-pub(super) fn open_branch(
-    prepared: &Prepared,
-    dir: &Path,
-    target: &Target,
-) -> Result<Option<UpdateBranch>> {
-    let workspace = Workspace::open(&prepared.remote.url, dir)?;
-    let name = branch_name(&target.blueprint.manifest.name, target.version());
+pub(super) fn open_branch(prepared: &Prepared, target: &Target) -> Result<Option<UpdateBranch>> {
+    let workspace = Workspace::open(&prepared.remote.url, &prepared.clone)?;
+    let path = prepared.remote.path.as_deref();
+    let name = branch_name(&target.blueprint.manifest.name, target.version(), path);
     let Some(tip) = workspace.remote_branch(&name) else {
         return Ok(None);
     };
@@ -70,11 +72,11 @@ pub(super) fn open_branch(
         committed: false,
         pushed: false,
         on_remote: true,
-        conflicts: workspace.files_matching(tip, has_update_conflict_markers),
+        conflicts: workspace.files_matching(tip, path, has_update_conflict_markers),
     }))
 }
 
-/// Updates the clone in `dir` to `target` on its update branch, commits, and pushes as
+/// Updates the service in `dir` (the clone's root, or its folder in it) to `target` on its update branch, commits, and pushes as
 /// `settings` say. `service` is the service as checked out at the base.
 pub(super) fn update_on_branch(
     prepared: &Prepared,
@@ -83,9 +85,13 @@ pub(super) fn update_on_branch(
     target: &Target,
     settings: &FleetUpdate<'_>,
 ) -> Result<Updated> {
-    let workspace = Workspace::open(&prepared.remote.url, dir)?;
+    let workspace = Workspace::open(&prepared.remote.url, &prepared.clone)?;
     let base = prepared.base;
-    let name = branch_name(&target.blueprint.manifest.name, target.version());
+    let name = branch_name(
+        &target.blueprint.manifest.name,
+        target.version(),
+        prepared.remote.path.as_deref(),
+    );
     let on_remote = workspace.remote_branch(&name);
     let start = match (workspace.local_branch(&name), on_remote) {
         (Some(local), Some(remote)) if workspace.contains(local, remote) => Some(local),
