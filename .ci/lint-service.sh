@@ -104,9 +104,9 @@ if [[ -f "$DIR/.gitlab-ci.yml" ]]; then
   check schema:gitlab-ci .gitlab-ci.yml check-jsonschema --builtin-schema vendor.gitlab-ci \
     --data-transform gitlab-ci .gitlab-ci.yml
 fi
-# The jobs' shell (before_script + script, as each job runs it) through
-# shellcheck, one file per job, checked as POSIX sh (a job's image may have no
-# bash). Read with the Python of the linters' venv, which has PyYAML.
+# The jobs' shell (before_script + script, as each job runs it) goes through
+# ShellCheck one file per job, as POSIX sh (a job's image may have no bash).
+# Read with the Python of the linters' venv, which has PyYAML.
 if [[ -f "$DIR/.gitlab-ci.yml" ]]; then
   py="${SVCGEN_CACHE:-$HOME/.cache/svcgen-ci}/venv/bin/python"
   rc=0
