@@ -398,6 +398,45 @@ fn a_hand_edited_record_is_checked_as_strictly_as_the_command_line() {
 
 /// A field type only the blueprint's events part can check is still the record's mistake:
 /// named with its file and line, not as a `--field` nobody gave.
+/// An answer edited in the record is not "up to date": check lists the files `update` would
+/// then change, as it does for a blueprint changed without a version bump.
+#[test]
+fn check_lists_the_files_an_answer_edited_in_the_record_would_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = service_with_record(tmp.path(), |text| text.to_owned());
+    let out = svcgen(tmp.path())
+        .arg("check")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+
+    let record = dir.join(".svcgen/record.toml");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let edited: String = text
+        .lines()
+        .map(|line| match line.starts_with("description = ") {
+            true => "description = \"Edited by hand\"".to_owned(),
+            false => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(edited.trim(), text.trim(), "the record has a description");
+    std::fs::write(&record, edited + "\n").unwrap();
+    let out = svcgen(tmp.path())
+        .arg("check")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{stdout}");
+    assert!(
+        stdout.contains("an answer in .svcgen/record.toml was edited"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  would change: Cargo.toml"), "{stdout}");
+}
+
 #[test]
 fn a_recorded_event_field_of_an_unknown_type_names_the_record_line() {
     let tmp = tempfile::tempdir().unwrap();

@@ -372,7 +372,9 @@ fn check_and_update_agree_for_a_service_that_follows_a_branch() {
     let out = svc.run(&["check"]);
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("changed without a version bump (1 file would change)"),
+        stdout(&out).contains(
+            "1 file would change at the same version: the blueprint changed without a version bump"
+        ) && stdout(&out).contains("\n  would change: a.txt\n"),
         "{}",
         stdout(&out)
     );

@@ -114,8 +114,9 @@ fn check_one(args: &CheckArgs, context: &Context, ui: &Ui) -> svcgen::Result<u8>
         let verdict = match standing {
             Standing::UpToDate => "up to date".to_owned(),
             Standing::Behind => "behind; run `svcgen update`".to_owned(),
+            // Both causes give the same plan; only the old render could tell them apart.
             Standing::ChangedWithoutVersionBump => format!(
-                "changed without a version bump ({} file{} would change); run `svcgen update`",
+                "{} file{} would change at the same version: the blueprint changed without a version bump, or an answer in .svcgen/record.toml was edited; run `svcgen update`",
                 changes.len(),
                 if changes.len() == 1 { "" } else { "s" }
             ),
@@ -123,6 +124,11 @@ fn check_one(args: &CheckArgs, context: &Context, ui: &Ui) -> svcgen::Result<u8>
         println!(
             "{service}: blueprint {blueprint} {current} (current), {available} (available): {verdict}"
         );
+        if *standing == Standing::ChangedWithoutVersionBump {
+            for path in changes {
+                println!("  would change: {path}");
+            }
+        }
         for path in &report.unresolved {
             println!(
                 "  unresolved: {path} still holds the <<<<<<< markers of an update; resolve them and commit"
