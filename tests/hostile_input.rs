@@ -189,6 +189,18 @@ fn a_template_cannot_read_the_environment() {
     let err = stderr(&out);
     assert!(err.contains("home.txt:2"), "file and line: {err}");
     assert!(err.contains("not available in blueprints"), "{err}");
+
+    let lint = svcgen(tmp.path())
+        .args(["blueprint", "lint"])
+        .arg(&bp)
+        .output()
+        .unwrap();
+    assert_eq!(code(&lint), 1);
+    let err = stderr(&lint);
+    assert!(
+        err.contains("template/home.txt:2: Function `get_env` is not available in blueprints"),
+        "lint names the template and line: {err}"
+    );
 }
 
 #[test]
