@@ -28,6 +28,7 @@ pub mod render;
 pub mod resolve;
 pub mod service;
 pub mod template;
+pub mod template_text;
 pub mod tree;
 pub mod update;
 

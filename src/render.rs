@@ -2,6 +2,7 @@
 //!
 //! No filesystem, no clock, no randomness: the same blueprint and answers give the same bytes.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::answers::Answers;
@@ -9,6 +10,7 @@ use crate::blueprint::manifest::SVCGEN_VARIABLE;
 use crate::blueprint::{Blueprint, TemplateFile};
 use crate::error::{Error, Location, Result};
 use crate::template::{self, TemplateError};
+use crate::template_text::{self, Prepared};
 use crate::tree::{FileEntry, RelPath, Tree};
 
 pub fn render(blueprint: &Blueprint, answers: &Answers) -> Result<Tree> {
@@ -101,17 +103,29 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             || is_binary(&file.contents)
             || !has_tag_opener(&file.contents)
     };
-    let sources: Vec<(&str, &str)> = selected
+    let templates =
+        template_text::prepare(selected.iter().filter(|(file, _)| !verbatim(file)).map(
+            |(file, _)| {
+                let source =
+                    std::str::from_utf8(&file.contents).expect("is_binary rejects non-UTF-8");
+                (file.path.as_str(), source)
+            },
+        ));
+    let sources: Vec<(&str, &str)> = templates
         .iter()
-        .filter(|(file, _)| !verbatim(file))
-        .map(|(file, _)| {
-            let text = std::str::from_utf8(&file.contents).expect("is_binary rejects non-UTF-8");
-            (file.path.as_str(), text)
-        })
+        .map(|template| (template.path, template.parsed()))
         .collect();
     let tera = blueprint
         .compiled
-        .get_or_parse(&sources, || parse_templates(blueprint, &sources))?;
+        .get_or_parse(&sources, || parse_templates(blueprint, &templates))?;
+    let by_path: BTreeMap<&str, &Prepared<'_>> = templates
+        .iter()
+        .map(|template| (template.path, template))
+        .collect();
+    let mut context = Cow::Borrowed(context);
+    for (variable, text) in template_text::lifted_texts(&templates) {
+        context.to_mut().insert(variable, text);
+    }
 
     let mut tree = Tree::new();
     for (file, path) in selected {
@@ -119,14 +133,20 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
             // The blueprint's own buffer, shared: a large copied file is held once.
             file.contents.clone()
         } else {
-            let source = std::str::from_utf8(&file.contents).expect("checked above");
+            let template = by_path[file.path.as_str()];
             // Most files render to about their template's size; the tree then holds every
             // file to the end, so it keeps no growth slack.
-            let mut rendered = Vec::with_capacity(source.len());
-            tera.render_to(&file.path, context, &mut rendered)
+            let mut rendered = Vec::with_capacity(template.source.len());
+            rendered.extend_from_slice(template.before().as_bytes());
+            tera.render_to(&file.path, &context, &mut rendered)
                 .map_err(|err| {
-                    template_error(blueprint, &file.path, template::describe(&err, source))
+                    template_error(
+                        blueprint,
+                        &file.path,
+                        template::describe(&err, template.source),
+                    )
                 })?;
+            rendered.extend_from_slice(template.after().as_bytes());
             rendered.shrink_to_fit();
             rendered.into()
         };
@@ -152,24 +172,36 @@ pub fn render_with_context(blueprint: &Blueprint, context: &tera::Context) -> Re
 
 /// Parses every template of a render into one Tera, linked (`extends`, `import`) once all are in
 /// so a template may build on one that sorts after it.
-fn parse_templates(blueprint: &Blueprint, sources: &[(&str, &str)]) -> Result<tera::Tera> {
-    let mut tera = template::new_tera();
-    let Err(err) = tera.add_raw_templates(sources.iter().copied()) else {
-        refuse_endless_macros(blueprint, sources, &tera)?;
-        return Ok(tera);
+fn parse_templates(blueprint: &Blueprint, templates: &[Prepared<'_>]) -> Result<tera::Tera> {
+    let parsed = match template_text::link_each_other(templates) {
+        true => parse_all(templates),
+        false => parse_in_two(templates),
+    };
+    let err = match parsed {
+        Ok(tera) => {
+            let sources: Vec<(&str, &str)> = templates
+                .iter()
+                .map(|template| (template.path, template.source))
+                .collect();
+            refuse_endless_macros(blueprint, &sources, &tera)?;
+            return Ok(tera);
+        }
+        Err(err) => err,
     };
     // Tera stops at the first template that does not parse, and names it only inside its
     // message; parsing each alone again (only on this error path) finds it without reading
     // that message. A template that parses alone failed to link instead.
-    for (path, source) in sources {
-        if let Err(err) = tera::Tera::default().add_raw_templates([(path, source)])
+    // Each is parsed as the blueprint holds it, for the line numbers.
+    for template in templates {
+        let tagged = template.span.tagged(template.source);
+        if let Err(err) = tera::Tera::default().add_raw_templates([(template.path, tagged)])
             && is_syntax_error(&err)
         {
-            return Err(template_error(
-                blueprint,
-                path,
-                template::describe(&err, source),
-            ));
+            let mut described = template::describe(&err, tagged);
+            if let Some(line) = &mut described.line {
+                *line += template.span.lines_before(template.source);
+            }
+            return Err(template_error(blueprint, template.path, described));
         }
     }
     Err(Error::Template {
@@ -179,6 +211,56 @@ fn parse_templates(blueprint: &Blueprint, sources: &[(&str, &str)]) -> Result<te
         },
         message: template::describe(&err, "").message,
     })
+}
+
+/// Parses `templates` into one Tera.
+fn parse_all(templates: &[Prepared<'_>]) -> tera::Result<tera::Tera> {
+    let mut tera = template::new_tera();
+    tera.add_raw_templates(
+        templates
+            .iter()
+            .map(|template| (template.path, template.parsed())),
+    )?;
+    Ok(tera)
+}
+
+/// Parses templates that stand alone half on another thread, half on this one: parsing is most
+/// of a render's time, and it leaves a second core idle.
+fn parse_in_two(templates: &[Prepared<'_>]) -> tera::Result<tera::Tera> {
+    let total: usize = templates
+        .iter()
+        .map(|template| template.parsed().len())
+        .sum();
+    let mut so_far = 0;
+    let half = templates
+        .iter()
+        .position(|template| {
+            so_far += template.parsed().len();
+            so_far >= total / 2
+        })
+        .map_or(templates.len(), |index| index + 1);
+    let (first, second) = templates.split_at(half);
+    if first.is_empty() || second.is_empty() {
+        return parse_all(templates);
+    }
+    let (tera, other) = std::thread::scope(|scope| {
+        // The main thread's stack size, so a deeply nested template parses here as it would there.
+        let other = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn_scoped(scope, || parse_all(second));
+        let tera = parse_all(first);
+        let other = match other {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: this one parses the rest.
+            Err(_) => parse_all(second),
+        };
+        (tera, other)
+    });
+    let mut tera = tera?;
+    tera.extend(&other?)?;
+    Ok(tera)
 }
 
 /// A macro that always calls itself would overflow the stack while rendering, which aborts the
@@ -477,6 +559,80 @@ copy_without_render = ["static/**"]
             err.to_string(),
             "bp/template/m.txt:3: template syntax error: expected `or`, `and`, `not`, `<=`, `>=`, `<`, `>`, `==`, `!=`, `+`, `-`, `*`, `/`, `%`, a filter, or a variable end (`}}`)"
         );
+    }
+
+    #[test]
+    fn text_taken_out_of_templates_renders_as_tera_renders_the_whole_files() {
+        let long =
+            "a line of plain text, long enough to be lifted out of the template that holds it";
+        let single: Vec<String> = vec![
+            "[[package]]\nname = \"{{ name }}\"\nversion = \"0.1.0\"\n".into(),
+            "lead  \n\t{{- name }} trail".into(),
+            "lead {{ name -}}  \n\n  trail\n".into(),
+            "{% if name %}x{% endif %}\nfn f() { g(|| { h() }} }\n".into(),
+            "a }} b {{ name }} c {# note #}\r\nd\r\n".into(),
+            "{%- if true -%}\n  yes\n{%- endif %}  ".into(),
+            format!(
+                "{{{{ name }}}}\n{long}  \n  {{%- for i in [1, 2] %}}\n{long} {{{{ i }}}}\n{{% endfor -%}}\n\n {long}{{{{ name }}}}"
+            ),
+            format!(
+                "{{{{ name }}}}{{% raw %}}{long} {{{{ kept }}}}{{% endraw %}}{long}{{{{ name }}}}"
+            ),
+            format!("{{% filter upper %}}{long}{{% endfilter %}}{{{{ name }}}}"),
+        ];
+        // Templates that build on each other: text in a parent, a child, an included file, a macro.
+        let linked: Vec<(&str, String)> = vec![
+            (
+                "base.txt",
+                format!(
+                    "{long}\n{{% block body %}}{long}{{% endblock body %}}\n{long}{{{{ name }}}}\n"
+                ),
+            ),
+            (
+                "child.txt",
+                format!(
+                    "{{% extends \"base.txt\" %}}{long}{{% block body %}}{{{{ super() }}}} {long}{{% endblock body %}}\n"
+                ),
+            ),
+            (
+                "macros.txt",
+                format!("{{% macro shout(w) %}}{long} {{{{ w | upper }}}}{{% endmacro shout %}}"),
+            ),
+            (
+                "main.txt",
+                format!(
+                    "{{% import \"macros.txt\" as m %}}{{{{ name }}}} {long}\n{{% include \"part.txt\" %}}\n{long} {{{{ m::shout(w=name) }}}}"
+                ),
+            ),
+            ("part.txt", format!("{long} {{{{ name }}}} {long}")),
+        ];
+        let mut cases: Vec<Vec<(&str, String)>> = single
+            .into_iter()
+            .map(|source| vec![("f.txt", source)])
+            .collect();
+        cases.push(linked);
+        for files in cases {
+            let listed: Vec<(&str, &[u8], Mode)> = files
+                .iter()
+                .map(|(path, source)| (*path, source.as_bytes(), Mode::Regular))
+                .collect();
+            let bp = blueprint("", &listed);
+            let answers = answers(&bp, &[]);
+            let mut whole = template::new_tera();
+            whole
+                .add_raw_templates(files.iter().map(|(path, source)| (*path, source.as_str())))
+                .unwrap();
+            let mut context = template::context(&answers);
+            context.insert(
+                SVCGEN_VARIABLE,
+                &serde_json::json!({"blueprint": "t", "blueprint_version": "1.0.0", "version": env!("CARGO_PKG_VERSION")}),
+            );
+            let tree = render(&bp, &answers).unwrap();
+            for (path, source) in &files {
+                let expected = whole.render(path, &context).unwrap();
+                assert_eq!(text(&tree, path), expected, "{path}: {source:?}");
+            }
+        }
     }
 
     #[test]
