@@ -119,6 +119,14 @@ pub fn excludes_file(config: &Config, env: &Env) -> Option<PathBuf> {
         .or_else(|| Some(env.config_home()?.join("git/ignore")))
 }
 
+/// The user's attributes file: `core.attributesFile`, else git's default beside its ignore file.
+pub fn attributes_file(config: &Config, env: &Env) -> Option<PathBuf> {
+    config
+        .get_path("core.attributesFile")
+        .ok()
+        .or_else(|| Some(env.config_home()?.join("git/attributes")))
+}
+
 /// The author and committer of a commit made now.
 pub fn signatures(config: &Config, env: &Env) -> Result<(Signature<'static>, Signature<'static>)> {
     Ok((

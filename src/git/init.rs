@@ -10,7 +10,7 @@ use git2::{Repository, RepositoryInitOptions};
 use super::config::{self, Env};
 use super::gitignore::IgnoreRules;
 use crate::error::{Error, Result};
-use crate::tree::Tree;
+use crate::tree::{FileEntry, Tree};
 
 /// svcgen's branch when the user has not chosen one (git's own default is still `master`).
 const DEFAULT_BRANCH: &str = "main";
@@ -63,11 +63,28 @@ pub(super) fn init_and_commit_with(
     let ignore = IgnoreRules::of_tree(tree, excludes.iter().flatten().map(PathBuf::as_path));
     let failed = |err| Error::git("git add", err);
     let mut index = repo.index().map_err(failed)?;
-    for (path, _) in tree.iter() {
-        if !ignore.is_ignored(path) {
-            // From the written file, so the index holds its stat data and `git status` is
-            // clean without rereading every file.
-            index.add_path(Path::new(path.as_str())).map_err(failed)?;
+    let staged: Vec<(&str, &FileEntry)> = tree
+        .iter()
+        .filter(|(path, _)| !ignore.is_ignored(path))
+        .map(|(path, entry)| (path.as_str(), entry))
+        .collect();
+    if converts_line_endings(&config) || attributes_may_filter(&repo, &config, tree, env) {
+        // git would store other bytes than a file's (line endings, `filter=`, `ident`):
+        // libgit2 stages each from disk the way `git add` does.
+        for (path, _) in &staged {
+            index.add_path(Path::new(path)).map_err(failed)?;
+        }
+    } else {
+        // The blobs are the bytes svcgen wrote, so they are made from the tree in memory; each
+        // entry takes the written file's stat data, so `git status` is clean without rereading.
+        let ids = write_blobs(&repo, &staged).map_err(failed)?;
+        for ((path, _), id) in staged.iter().zip(ids) {
+            let written = dir.join(path);
+            let metadata =
+                std::fs::symlink_metadata(&written).map_err(|err| Error::io(&written, err))?;
+            index
+                .add(&index_entry(Path::new(path), id, &metadata))
+                .map_err(failed)?;
         }
     }
     index.write().map_err(failed)?;
@@ -81,6 +98,152 @@ pub(super) fn init_and_commit_with(
         .commit(Some("HEAD"), &author, &committer, &message, &root, &[])
         .map_err(|err| Error::git("git commit", err))?;
     Ok(commit.to_string())
+}
+
+/// Writes the files' blobs, half of them (by size) on a second thread with a repository handle of
+/// its own: compressing them is most of what the first commit costs. Returns their ids in order.
+fn write_blobs(
+    repo: &Repository,
+    files: &[(&str, &FileEntry)],
+) -> std::result::Result<Vec<git2::Oid>, git2::Error> {
+    let write = |repo: &Repository, files: &[(&str, &FileEntry)]| {
+        files
+            .iter()
+            .map(|(_, entry)| repo.blob(&entry.contents))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let total: usize = files.iter().map(|(_, entry)| entry.contents.len()).sum();
+    let mut so_far = 0;
+    let half = files
+        .iter()
+        .position(|(_, entry)| {
+            so_far += entry.contents.len();
+            so_far >= total / 2
+        })
+        .map_or(files.len(), |index| index + 1);
+    let (first, second) = files.split_at(half);
+    let path = repo.path().to_owned();
+    let (ids, rest) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| write(&Repository::open(&path)?, second));
+        let ids = write(repo, first);
+        let rest = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ids, rest)
+    });
+    let mut ids = ids?;
+    ids.extend(rest?);
+    Ok(ids)
+}
+
+/// Whether `core.autocrlf` has `git add` turn CRLF into LF in every text file.
+fn converts_line_endings(config: &git2::Config) -> bool {
+    match config.get_string("core.autocrlf") {
+        Ok(value) => !matches!(
+            value.to_ascii_lowercase().as_str(),
+            "false" | "no" | "off" | "0" | ""
+        ),
+        Err(_) => false,
+    }
+}
+
+/// Whether any attributes file git reads for the tree (its own `.gitattributes` files,
+/// `.git/info/attributes` from a template, the user's and the system's) could pass a file
+/// through a clean filter on `git add`.
+fn attributes_may_filter(repo: &Repository, config: &git2::Config, tree: &Tree, env: &Env) -> bool {
+    let in_tree = tree
+        .iter()
+        .filter(|(path, _)| path.as_str().rsplit('/').next() == Some(".gitattributes"))
+        .map(|(_, entry)| entry.contents.to_vec());
+    let outside = [
+        Some(repo.path().join("info/attributes")),
+        config::attributes_file(config, env),
+        Some(PathBuf::from("/etc/gitattributes")),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|file| std::fs::read(file).ok());
+    in_tree
+        .chain(outside)
+        .any(|text| sets_converting_attribute(&text))
+}
+
+/// The attributes that make `git add` store other bytes than the file's: line-ending
+/// conversion, a filter driver, `$Id$` expansion, a working-tree encoding.
+const CONVERTING_ATTRIBUTES: [&str; 6] = [
+    "text",
+    "eol",
+    "crlf",
+    "filter",
+    "ident",
+    "working-tree-encoding",
+];
+
+/// Whether a `.gitattributes` text sets (not unsets) a converting attribute for any pattern,
+/// or defines a macro (which could). Erring towards yes only costs speed: such files are staged
+/// from disk by libgit2.
+fn sets_converting_attribute(text: &[u8]) -> bool {
+    String::from_utf8_lossy(text).lines().any(|line| {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return false;
+        }
+        if line.starts_with("[attr]") {
+            return true;
+        }
+        line.split_whitespace().skip(1).any(|token| {
+            !token.starts_with('-')
+                && !token.starts_with('!')
+                && CONVERTING_ATTRIBUTES.contains(&token.split('=').next().unwrap_or(token))
+        })
+    })
+}
+
+/// The index entry `git add` would make for the file at `path` holding blob `id`.
+#[cfg(unix)]
+fn index_entry(path: &Path, id: git2::Oid, metadata: &std::fs::Metadata) -> git2::IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    let mode = if metadata.file_type().is_symlink() {
+        0o120000
+    } else if metadata.mode() & 0o100 != 0 {
+        0o100755
+    } else {
+        0o100644
+    };
+    // The index keeps 32 bits of each; git truncates the same way.
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(metadata.ctime() as i32, metadata.ctime_nsec() as u32),
+        mtime: git2::IndexTime::new(metadata.mtime() as i32, metadata.mtime_nsec() as u32),
+        dev: metadata.dev() as u32,
+        ino: metadata.ino() as u32,
+        mode,
+        uid: metadata.uid(),
+        gid: metadata.gid(),
+        file_size: metadata.len() as u32,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.to_string_lossy().into_owned().into_bytes(),
+    }
+}
+
+/// Off Unix the entry carries no stat data: git then rereads the file once to see it is clean.
+#[cfg(not(unix))]
+fn index_entry(path: &Path, id: git2::Oid, metadata: &std::fs::Metadata) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o100644,
+        uid: 0,
+        gid: 0,
+        file_size: metadata.len() as u32,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.to_string_lossy().into_owned().into_bytes(),
+    }
 }
 
 enum Template {
@@ -219,6 +382,64 @@ mod tests {
             assert_eq!(String::from_utf8_lossy(&status.stdout), "");
             let diff = git(dir.path(), &["diff-index", "--quiet", "HEAD", "--"]).unwrap();
             assert!(diff.status.success(), "{diff:?}");
+        }
+    }
+
+    #[test]
+    fn files_the_attributes_filter_are_staged_as_git_add_stages_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = tree(&[
+            (".gitattributes", "*.txt text\n", Mode::Regular),
+            ("notes.txt", "one\r\ntwo\r\n", Mode::Regular),
+            ("data.bin", "kept\r\n", Mode::Regular),
+        ]);
+        write_tree(&tree, dir.path()).unwrap();
+        init_and_commit(dir.path(), &tree, "Generate it").unwrap();
+
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let committed = |path: &str| {
+            let head = repo.head().unwrap().peel_to_tree().unwrap();
+            let entry = head.get_path(Path::new(path)).unwrap();
+            repo.find_blob(entry.id()).unwrap().content().to_vec()
+        };
+        assert_eq!(
+            committed("notes.txt"),
+            b"one\ntwo\n",
+            "normalised as `text`"
+        );
+        assert_eq!(
+            committed("data.bin"),
+            b"kept\r\n",
+            "no attribute: as written"
+        );
+    }
+
+    #[test]
+    fn attribute_files_that_could_convert_a_file_are_told_apart() {
+        for converting in [
+            "*.txt text\n",
+            "* text=auto\n",
+            "*.sh eol=lf\n",
+            "secret.env filter=crypt\n",
+            "# a comment\nversion.rs ident\n",
+            "*.txt working-tree-encoding=UTF-16\n",
+            "[attr]mine text\n*.x mine\n",
+        ] {
+            assert!(
+                sets_converting_attribute(converting.as_bytes()),
+                "{converting:?}"
+            );
+        }
+        for harmless in [
+            "base -text linguist-generated=true\n",
+            "*.png binary\n*.lock -diff !text\n",
+            "# text eol filter\n\n",
+            "text-notes/* linguist-documentation\n",
+        ] {
+            assert!(
+                !sets_converting_attribute(harmless.as_bytes()),
+                "{harmless:?}"
+            );
         }
     }
 
