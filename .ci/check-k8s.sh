@@ -3,8 +3,9 @@
 # answer set (defaults; deploy=k8s; a service with a producer and a consumer event made with
 # `svcgen add-event`) and for both reference services under examples/, every overlay renders
 # with `kubectl kustomize`, the output passes `kubernetes-validate --strict` (the API's own
-# schemas, unknown fields refused) and the checkov policy checks. Then it breaks a manifest on
-# purpose in three ways and expects each tool to catch its own.
+# schemas, unknown fields refused), the checkov policy checks and .ci/k8s_invariants.py (the
+# manifests agree with the service's Dockerfile, Makefile and settings). Then it breaks a
+# manifest on purpose in four ways and expects each check to catch its own.
 #
 # usage: check-k8s.sh SVCGEN_BINARY
 #
@@ -93,6 +94,8 @@ check_service() {
     count=$((count + 1))
   done
   ((count == 2)) || fail "$name: expected overlays dev and prod, found $count"
+  "$venv/bin/python" "$root/.ci/k8s_invariants.py" "$dir" "$work/$name"-*.yaml \
+    || fail "$name: the manifests disagree with the service (above)"
 }
 
 # expect_in FILE TEXT: the rendered manifests carry TEXT (a line, fixed string).
@@ -160,5 +163,16 @@ out=$("$venv/bin/checkov" --quiet --compact --skip-download --framework kubernet
   -f "$work/writable.yaml" 2>&1) && fail "checkov passed a writable root file system"
 grep -q CKV_K8S_22 <<<"$out" || fail "checkov failed, but not on readOnlyRootFilesystem: $out"
 echo "  ok checkov refuses a writable root file system (CKV_K8S_22)"
+
+# The invariants: a drain longer than the grace period the pods get.
+drain="$work/long-drain"
+cp -r "$work/demo" "$drain"
+sed -i 's/^SHUTDOWN_DRAIN_SECS=5$/SHUTDOWN_DRAIN_SECS=60/' "$drain/deploy/k8s/base/config.env"
+kubectl kustomize "$drain/deploy/k8s/overlays/prod" >"$work/long-drain.yaml"
+out=$("$venv/bin/python" "$root/.ci/k8s_invariants.py" "$drain" "$work/long-drain.yaml" 2>&1) \
+  && fail "k8s_invariants.py passed a drain longer than terminationGracePeriodSeconds"
+grep -q 'terminationGracePeriodSeconds 45 is not longer than SHUTDOWN_DRAIN_SECS 60' <<<"$out" \
+  || fail "k8s_invariants.py failed, but not on the drain: $out"
+echo "  ok k8s_invariants.py refuses a drain longer than the grace period"
 
 echo "check-k8s: all green"
