@@ -10,8 +10,10 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -139,15 +141,60 @@ class Nats(Process):
                  is None, 10)
 
 
+class Dns:
+    """A DNS server on a free UDP port of 127.0.0.1 answering A queries from `records`
+    (name -> IPv4 address), which may be changed while it runs, as Docker's embedded DNS
+    answers for containers; any other name is NXDOMAIN. Answers live 1 second."""
+
+    def __init__(self, records):
+        self.records = dict(records)
+        self.queries = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.address = f"127.0.0.1:{self.port}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                query, client = self.sock.recvfrom(512)
+                self.sock.sendto(self._answer(query), client)
+            except OSError:
+                return  # closed
+            except Exception:  # noqa: BLE001 - a malformed query gets no answer
+                continue
+
+    def _answer(self, query):
+        (qid,) = struct.unpack("!H", query[:2])
+        labels, i = [], 12
+        while query[i]:
+            labels.append(query[i + 1:i + 1 + query[i]].decode())
+            i += 1 + query[i]
+        qtype, _ = struct.unpack("!HH", query[i + 1:i + 5])
+        question = query[12:i + 5]
+        self.queries += 1
+        address = self.records.get(".".join(labels).lower())
+        if address is None or qtype != 1:
+            rcode = 3 if address is None else 0  # NXDOMAIN, or no AAAA for a known name
+            return struct.pack("!HHHHHH", qid, 0x8580 | rcode, 1, 0, 0, 0) + question
+        answer = struct.pack("!HHHIH", 0xC00C, 1, 1, 1, 4) + socket.inet_aton(address)
+        return struct.pack("!HHHHHH", qid, 0x8580, 1, 1, 0, 0) + question + answer
+
+    def close(self):
+        self.sock.close()
+
+
 class Service(Process):
     """A service made by svcgen, run natively: `migrate`, then `serve` on a free port."""
 
-    def __init__(self, name, binary, db, nats_url, log_dir, extra_env=None, cwd=None):
+    def __init__(self, name, binary, db, nats_url, log_dir, extra_env=None, cwd=None,
+                 host="127.0.0.1"):
         self.port = free_port()
         env = dict(os.environ)
         env.update({
             "APP_ENV": "production",
-            "APP_HOST": "127.0.0.1",
+            "APP_HOST": host,
             "APP_PORT": str(self.port),
             "DATABASE_URL": f"{PG}/{db}",
             "NATS_URL": nats_url,
@@ -157,7 +204,13 @@ class Service(Process):
         env.update(extra_env or {})
         super().__init__(name, [binary, "serve"], env, log_dir, cwd)
         self.binary = binary
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
+
+    def move_to(self, host):
+        """Serve on `host` (another loopback address) from the next start, on the same port:
+        what a restarted container does, under the same name and port at a new address."""
+        self.env["APP_HOST"] = host
+        self.url = f"http://{host}:{self.port}"
 
     def run(self, *command):
         subprocess.run([self.binary, *command], env=self.env, cwd=self.cwd, check=True)

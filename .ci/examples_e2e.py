@@ -3,8 +3,10 @@
 as examples/compose.yaml runs them in containers.
 
 Both services run against the local PostgreSQL (a database each) and a NATS JetStream server of
-our own; nginx runs with examples/gateway/default.conf.template rendered for local addresses, so
-the routing checked here is the routing compose uses. Through the gateway:
+our own; nginx runs with examples/gateway/default.conf.template rendered with the services'
+names, `product` and `catalog`, resolved by a DNS server of our own (compose's gateway asks
+Docker's embedded one), so the routing checked here is the routing compose uses. Through the
+gateway:
 
   1. `product seed` loads the sample products; every one of them appears in catalog.
   2. Single creates, updates and deletes: each is visible in catalog within 1 second (the
@@ -12,6 +14,9 @@ the routing checked here is the routing compose uses. Through the gateway:
   3. 200 random changes; then catalog's listing equals product's, field by field.
   4. The gateway's own conventions: /healthz, a problem+json 404 outside the routed prefixes,
      and the client's x-request-id carried to the service and back.
+  5. product restarts at another address under the same name, as a restarted container does:
+     the gateway finds it (it resolves names at request time), and a change made through it
+     reaches catalog.
 
 usage: examples_e2e.py --product BIN --catalog BIN --examples DIR [--changes 200] [--seed 11]
 """
@@ -20,6 +25,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import statistics
 import string
 import sys
@@ -29,24 +35,29 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_support import (  # noqa: E402
-    Nats, Process, Service, create_db, drop_db, fail, free_port, http, log, set_log_prefix,
-    wait_for,
+    Dns, Nats, Process, Service, create_db, drop_db, fail, free_port, http, log,
+    set_log_prefix, wait_for,
 )
 
 # The fields catalog copies from product, compared after every change.
 COPIED = ("name", "description", "price_cents", "stock", "category")
 VISIBLE_WITHIN = 1.0  # seconds, the issue's bound
+# The gateway keeps a DNS answer 5 s at most (`resolver ... valid=5s`); a restarted service is
+# reached within that, plus its own start.
+FOUND_AFTER_RESTART_WITHIN = 10.0
 CATEGORIES = ["lighting", "kitchen", "garden", "office", "toys", "audio"]
 
 
-def render_gateway(template_path, work, product_port, catalog_port):
-    """The nginx image fills the template with envsubst; do the same for our three variables
-    (nginx's own `$host`-style variables are left alone), inside a main config of our own."""
+def render_gateway(template_path, work, product_port, catalog_port, resolver):
+    """The nginx image fills the template with envsubst; do the same for our four variables
+    (nginx's own `$host`-style variables are left alone), inside a main config of our own.
+    The upstreams are names, as under compose; `resolver` is the DNS server that knows them."""
     gateway_port = free_port()
     with open(template_path) as f:
         server = string.Template(f.read()).safe_substitute(
-            PRODUCT_UPSTREAM=f"127.0.0.1:{product_port}",
-            CATALOG_UPSTREAM=f"127.0.0.1:{catalog_port}",
+            PRODUCT_UPSTREAM=f"product:{product_port}",
+            CATALOG_UPSTREAM=f"catalog:{catalog_port}",
+            GATEWAY_RESOLVER=resolver,
             GATEWAY_PORT=str(gateway_port),
         )
     with open(os.path.join(work, "default.conf"), "w") as f:
@@ -127,8 +138,9 @@ def main():
                       cwd=os.path.join(args.examples, "product"))
     catalog = Service("catalog", args.catalog, catalog_db, nats.url, work,
                       cwd=os.path.join(args.examples, "catalog"))
+    dns = Dns({"product": "127.0.0.1", "catalog": "127.0.0.1"})
     gateway_port = render_gateway(os.path.join(args.examples, "gateway/default.conf.template"),
-                                  work, product.port, catalog.port)
+                                  work, product.port, catalog.port, dns.address)
     nginx = Process("nginx", [args.nginx, "-p", work, "-c", os.path.join(work, "nginx.conf")],
                     dict(os.environ), work)
     gateway = f"http://127.0.0.1:{gateway_port}"
@@ -201,6 +213,9 @@ def main():
                  lambda: listing(catalog_products) == want, 15)
         log(f"{args.changes} random changes: catalog's {len(want)} products equal product's, "
             "field by field")
+
+        # 5. A restart at a new address, under the same name and port.
+        follows_restart(product, dns, gateway, products, catalog_products, rng)
         ok = True
     finally:
         for process in processes:
@@ -208,10 +223,35 @@ def main():
         if not ok:
             for process in processes:
                 print(f"--- {process.name} log (last lines)\n{process.tail()}", file=sys.stderr)
+        dns.close()
         drop_db(product_db)
         drop_db(catalog_db)
         shutil.rmtree(work, ignore_errors=True)
     log("OK")
+
+
+def follows_restart(product, dns, gateway, products, catalog_products, rng):
+    """product stops, and starts again at 127.0.0.2; the name `product` now resolves there.
+    An nginx that resolved its upstreams once would keep sending to 127.0.0.1, where nothing
+    listens any more."""
+    product.kill(signal.SIGTERM)
+    product.move_to("127.0.0.2")
+    dns.records["product"] = "127.0.0.2"
+    queries = dns.queries
+    started = time.monotonic()
+    product.start()
+    wait_for("the gateway to reach product at its new address",
+             lambda: http("GET", gateway + "/product/livez")[0] == 200, FOUND_AFTER_RESTART_WITHIN)
+    found = time.monotonic() - started
+    if dns.queries == queries:
+        fail("the gateway reached the restarted product without asking DNS again")
+    fields = random_product(rng)
+    status, created, _ = http("POST", products, fields)
+    if status != 201:
+        fail(f"POST {products} after product's restart: {status} {created}")
+    visible(catalog_products, created["id"], fields, time.monotonic())
+    log(f"restart: product moved to 127.0.0.2, reached through the gateway {found:.1f} s after "
+        "it started again; a product created then reached catalog")
 
 
 def check_gateway(gateway):

@@ -105,6 +105,8 @@ fn the_service_blueprints_events_part_matches_its_snapshots() {
             "no-resource-gitlab",
             vec![("OrderPlaced", EventRole::Producer, None)],
         ),
+        // No compose files: the broker goes into the Kubernetes manifests only.
+        ("k8s-only", vec![("ItemChanged", EventRole::Producer, None)]),
     ];
     for (set_name, events) in cases {
         let set = blueprint
