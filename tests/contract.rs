@@ -36,6 +36,32 @@ fn edited(dir: &Path, path: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
     out
 }
 
+/// The fixture is the document `svcgen new demo` commits, which the generated service's own
+/// test holds equal to what it serves.
+#[test]
+fn the_fixture_is_what_a_new_service_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    svcgen()
+        .args([
+            "new",
+            "demo",
+            "--no-input",
+            "--no-git",
+            "--quiet",
+            "--output",
+        ])
+        .arg(&dir)
+        .assert()
+        .success();
+    let committed = std::fs::read_to_string(dir.join("api/openapi.json")).unwrap();
+    let fixture = std::fs::read_to_string(repo_file(SERVICE_OPENAPI)).unwrap();
+    assert!(
+        committed == fixture,
+        "{SERVICE_OPENAPI} is not what `svcgen new demo` writes as api/openapi.json; copy it over"
+    );
+}
+
 #[test]
 fn a_document_against_itself_is_compatible() {
     svcgen()
