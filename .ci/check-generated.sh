@@ -72,7 +72,13 @@ check_variant() {
   expect 200 GET /readyz
   expect 200 GET /openapi.json
   cp "$work/body" "$work/$name.openapi.json"
-  grep -q '"openapi":"3.1' "$work/$name.openapi.json" || fail "openapi is not 3.1"
+  grep -q '"openapi": "3.1' "$work/$name.openapi.json" || fail "openapi is not 3.1"
+  # The committed contract is what the service serves, byte for byte, and `make api` rewrites
+  # it unchanged.
+  cmp "$work/$name.openapi.json" "$dir/api/openapi.json" \
+    || fail "$name: /openapi.json differs from the committed api/openapi.json"
+  make -C "$dir" --quiet api
+  git -C "$dir" diff --exit-code -- api/openapi.json || fail "$name: make api changed api/openapi.json"
   expect_problem 404 GET /no/such/route
   expect_problem 405 PUT /livez
   if [ "${example_resource:-true}" = true ]; then

@@ -160,6 +160,10 @@ pub enum Error {
     #[error("{}: {message}", .path.display())]
     Schema { path: PathBuf, message: String },
 
+    /// A file given to `svcgen contract diff` that is not a contract it can compare.
+    #[error("{}: {message}", .path.display())]
+    Contract { path: PathBuf, message: String },
+
     /// Ctrl-C or SIGTERM arrived while files were being written; what was written is undone.
     #[error("interrupted by {}; nothing was changed", signal_name(*.signal))]
     Interrupted { signal: i32 },

@@ -13,6 +13,7 @@
 pub mod answers;
 pub mod apply;
 pub mod blueprint;
+pub mod contract;
 pub mod diff;
 pub mod error;
 pub mod events;

@@ -37,6 +37,8 @@ const PRODUCT_TEAM_FILES: &[&str] = &[
     "README.md",
     "docs/events.md",
     "docs/http-conventions.md",
+    // Their API's contract, written by `make api` from the routes above.
+    "api/openapi.json",
 ];
 
 /// What the `catalog` team wrote or changed on top of the generated service.
@@ -62,6 +64,8 @@ const CATALOG_TEAM_FILES: &[&str] = &[
     // What the team documented.
     "README.md",
     "docs/http-conventions.md",
+    // Their API's contract, written by `make api` from the routes above.
+    "api/openapi.json",
 ];
 
 fn example(name: &str) -> PathBuf {

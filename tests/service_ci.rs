@@ -4,7 +4,8 @@
 //! Actions and GitLab CI. The CI files are read as YAML and the shell they run is executed with
 //! a stand-in `svcgen`; `ci/propose-update.sh` runs for real (real svcgen, real git) against a
 //! local bare remote, with a stand-in `gh` that records what it was asked, or a GitLab-like
-//! remote whose hook records the push options.
+//! remote whose hook records the push options. The `contract` job runs `ci/contract-diff.sh`
+//! against such a remote too, with the real `svcgen contract diff`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -869,4 +870,274 @@ fn propose_update_says_what_is_missing() {
         "{}",
         text(&out.stderr)
     );
+}
+
+// ---- the `contract` job and ci/contract-diff.sh ------------------------------------------------
+
+#[test]
+fn github_contract_job_runs_on_pull_requests_against_their_base_branch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_service(tmp.path(), "gh-contract", &["ci=github"]);
+    let ci = yaml(&dir.join(".github/workflows/ci.yml"));
+    let job = &ci["jobs"]["contract"];
+    assert_eq!(
+        str_of(&job["if"], "if"),
+        "github.event_name == 'pull_request'"
+    );
+    assert_eq!(
+        str_of(&job["env"]["BASE_BRANCH"], "BASE_BRANCH"),
+        "${{ github.base_ref }}"
+    );
+    // svcgen comes from the same cache, installed the same way, as for the blueprint job.
+    let blueprint = &ci["jobs"]["blueprint"];
+    assert_eq!(
+        job["env"]["SVCGEN_VERSION"],
+        blueprint["env"]["SVCGEN_VERSION"]
+    );
+    assert_eq!(
+        step_run(job, "install svcgen"),
+        step_run(blueprint, "install svcgen")
+    );
+    let key = |job: &Yaml| {
+        job["steps"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"].as_str() == Some("svcgen-cache"))
+            .map(|s| s["with"]["key"].clone())
+            .expect("a cache step")
+    };
+    assert_eq!(key(job), key(blueprint));
+    let run = step_run(job, "svcgen contract diff");
+    assert_eq!(run, r#"bash ci/contract-diff.sh "$BASE_BRANCH""#);
+}
+
+#[test]
+fn gitlab_contract_job_runs_on_branches_but_the_default_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = new_service(tmp.path(), "gl-contract", &["ci=gitlab"]);
+    let ci = yaml(&dir.join(".gitlab-ci.yml"));
+    let job = &ci["contract"];
+    assert_eq!(str_of(&job["extends"], "extends"), ".svcgen");
+    let rules: Vec<String> = job["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|rule| {
+            format!(
+                "{} {}",
+                str_of(&rule["if"], "if"),
+                rule["when"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            r#"$SVCGEN_UPDATE == "true" never"#,
+            r#"$CI_PIPELINE_SOURCE == "merge_request_event" never"#,
+            "$CI_COMMIT_BRANCH && $CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH ",
+        ]
+    );
+    let script = job["script"].as_sequence().unwrap();
+    assert_eq!(
+        str_of(&script[0], "script"),
+        r#"bash ci/contract-diff.sh "$CI_DEFAULT_BRANCH""#
+    );
+}
+
+/// A service with an event contract on its main branch, pushed to a bare remote; each case is
+/// a branch of a fresh clone, checked by `ci/contract-diff.sh` with the real svcgen.
+struct ContractRepo {
+    tmp: tempfile::TempDir,
+    main: String,
+    runs: usize,
+}
+
+const EVENT: &str = "events/product-changed.v1.json";
+
+impl ContractRepo {
+    fn new() -> ContractRepo {
+        let tmp = tempfile::tempdir().unwrap();
+        let svc = new_service(tmp.path(), "svc", &["ci=github"]);
+        fs::create_dir_all(svc.join("events")).unwrap();
+        fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples/product")
+                .join(EVENT),
+            svc.join(EVENT),
+        )
+        .unwrap();
+        git(&svc, &["add", "-A"]);
+        git(&svc, &["commit", "-qm", "publish ProductChanged"]);
+        let main = git(&svc, &["branch", "--show-current"]);
+        git(tmp.path(), &["clone", "-q", "--bare", "svc", "remote.git"]);
+        ContractRepo { tmp, main, runs: 0 }
+    }
+
+    /// A clone on a new branch, `change` applied and committed, then the script against main.
+    fn check(&mut self, change: impl FnOnce(&Path)) -> Output {
+        self.runs += 1;
+        let root = self.tmp.path();
+        let checkout = root.join(format!("ci-{}", self.runs));
+        git(
+            root,
+            &["clone", "-q", "remote.git", checkout.to_str().unwrap()],
+        );
+        git(&checkout, &["checkout", "-qb", "change"]);
+        change(&checkout);
+        git(&checkout, &["add", "-A"]);
+        git(&checkout, &["commit", "-qm", "change", "--allow-empty"]);
+        self.run(&checkout, &[&self.main.clone()])
+    }
+
+    fn run(&self, checkout: &Path, args: &[&str]) -> Output {
+        let path = format!(
+            "{}:{}",
+            svcgen_bin().parent().unwrap().display(),
+            std::env::var("PATH").unwrap()
+        );
+        Command::new("bash")
+            .arg("ci/contract-diff.sh")
+            .args(args)
+            .current_dir(checkout)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .env_remove("GIT_DIR")
+            .output()
+            .unwrap()
+    }
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut value);
+    fs::write(path, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+}
+
+#[test]
+fn contract_diff_passes_compatible_branches_and_fails_breaking_ones() {
+    let mut repo = ContractRepo::new();
+
+    let unchanged = repo.check(|_| {});
+    assert_eq!(
+        unchanged.status.code(),
+        Some(0),
+        "{}",
+        text(&unchanged.stderr)
+    );
+    assert!(
+        text(&unchanged.stderr).contains("2 contract(s) compatible"),
+        "{}",
+        text(&unchanged.stderr)
+    );
+
+    let compatible = repo.check(|dir| {
+        edit_json(&dir.join("api/openapi.json"), |doc| {
+            doc["components"]["schemas"]["CreateItem"]["properties"]["colour"] =
+                serde_json::json!({"type": "string"});
+        });
+        fs::write(
+            dir.join("events/order-placed.v1.json"),
+            r#"{"type": "object"}"#,
+        )
+        .unwrap();
+    });
+    assert_eq!(
+        compatible.status.code(),
+        Some(0),
+        "{}",
+        text(&compatible.stderr)
+    );
+    assert!(
+        text(&compatible.stdout).contains("note: /components/schemas/CreateItem/properties/colour")
+    );
+    assert!(
+        text(&compatible.stderr).contains("events/order-placed.v1.json: new on this branch"),
+        "{}",
+        text(&compatible.stderr)
+    );
+
+    let breaking_api = repo.check(|dir| {
+        edit_json(&dir.join("api/openapi.json"), |doc| {
+            doc["paths"]
+                .as_object_mut()
+                .unwrap()
+                .remove("/v1/items/{id}");
+        });
+    });
+    assert_eq!(
+        breaking_api.status.code(),
+        Some(1),
+        "{}",
+        text(&breaking_api.stderr)
+    );
+    let stdout = text(&breaking_api.stdout);
+    assert!(
+        stdout.contains("breaking: /paths/~1v1~1items~1{id}: path /v1/items/{id} removed"),
+        "{stdout}"
+    );
+    assert!(text(&breaking_api.stderr).contains("breaking changes against"));
+
+    let renamed_field = repo.check(|dir| {
+        edit_json(&dir.join(EVENT), |schema| {
+            let data = &mut schema["properties"]["data"];
+            let price = data["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("price_cents")
+                .unwrap();
+            data["properties"]["price"] = price;
+            for name in data["required"].as_array_mut().unwrap() {
+                if name == "price_cents" {
+                    *name = "price".into();
+                }
+            }
+        });
+    });
+    assert_eq!(
+        renamed_field.status.code(),
+        Some(1),
+        "{}",
+        text(&renamed_field.stderr)
+    );
+    assert!(
+        text(&renamed_field.stdout).contains("renamed to `price`?"),
+        "{}",
+        text(&renamed_field.stdout)
+    );
+
+    let removed = repo.check(|dir| fs::remove_file(dir.join(EVENT)).unwrap());
+    assert_eq!(removed.status.code(), Some(1), "{}", text(&removed.stderr));
+    assert!(text(&removed.stderr).contains(&format!("{EVENT}: removed on this branch")));
+
+    let broken = repo.check(|dir| fs::write(dir.join("api/openapi.json"), "{").unwrap());
+    assert_eq!(broken.status.code(), Some(2), "{}", text(&broken.stderr));
+    assert!(
+        text(&broken.stderr).contains("api/openapi.json: not valid JSON"),
+        "{}",
+        text(&broken.stderr)
+    );
+}
+
+#[test]
+fn contract_diff_says_what_is_missing() {
+    let mut repo = ContractRepo::new();
+    let checkout = repo.tmp.path().join("plain-clone");
+    git(
+        repo.tmp.path(),
+        &["clone", "-q", "remote.git", checkout.to_str().unwrap()],
+    );
+    let usage = repo.run(&checkout, &[]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(text(&usage.stderr).contains("usage:"));
+    let no_branch = repo.run(&checkout, &["no-such-branch"]);
+    assert_eq!(no_branch.status.code(), Some(2));
+    assert!(
+        text(&no_branch.stderr).contains("cannot fetch branch no-such-branch from origin"),
+        "{}",
+        text(&no_branch.stderr)
+    );
+    repo.runs += 1;
 }

@@ -5,6 +5,7 @@ mod blueprint;
 mod blueprint_schema;
 mod blueprints;
 mod check;
+mod contract;
 mod diff;
 mod fleet;
 mod fleet_page;
@@ -33,6 +34,7 @@ identical in shape across every service a platform team starts.",
   svcgen check                            Is this service on its blueprint's newest version?
   svcgen update --dry-run                 What updating would do; `svcgen diff` shows it as a diff
   svcgen update --all services/ --commit  Update a fleet, one commit per service
+  svcgen contract diff old.json api/openapi.json   Breaking changes to an API or event contract
   svcgen blueprints                       List the built-in blueprints and their variables
   svcgen blueprint new acme-service       Start a blueprint of your own
   svcgen blueprint lint ./acme-service    Check it (every problem, with file:line)
@@ -41,7 +43,7 @@ identical in shape across every service a platform team starts.",
   svcgen new catalog --no-input --answers answers.json --format json   What a portal runs
 
 Exit codes: 0 success, 1 error, 2 bad command line; `update` 3 when conflicts are left to resolve,
-`check` 1 when behind and 2 on error."
+`check` 1 when behind and 2 on error, `contract diff` 1 on breaking changes and 2 on bad input."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -63,12 +65,13 @@ pub enum Command {
     Update(update::UpdateArgs),
     Check(check::CheckArgs),
     Diff(diff::DiffArgs),
+    Contract(contract::ContractArgs),
     Blueprints(blueprints::BlueprintsArgs),
     Blueprint(blueprint::BlueprintArgs),
 }
 
-/// Runs a command and returns the process exit code. `update` and `check` have codes of their
-/// own (conflicts, behind), so they report their errors themselves.
+/// Runs a command and returns the process exit code. `update`, `check` and `contract` have
+/// codes of their own (conflicts, behind, breaking), so they report their errors themselves.
 pub fn run(command: Command, ui: &Ui) -> u8 {
     let result = match command {
         Command::New(args) => new::exec(args, ui),
@@ -76,6 +79,7 @@ pub fn run(command: Command, ui: &Ui) -> u8 {
         Command::Update(args) => return update::exec(args, ui),
         Command::Check(args) => return check::exec(args, ui),
         Command::Diff(args) => diff::exec(args, ui),
+        Command::Contract(args) => return contract::exec(args, ui),
         Command::Blueprints(args) => blueprints::exec(args, ui),
         Command::Blueprint(args) => blueprint::exec(args, ui),
     };

@@ -7,10 +7,12 @@
 //! - [`update`]: pick the target version, plan the three-way merge, apply, commit; `diff` is
 //!   the same plan, shown instead of applied.
 //! - [`check`]: compare a service's version with what its blueprint offers.
+//! - [`contract`]: compare two versions of a service's contract (OpenAPI or event schema).
 //! - [`fleet`]: the same operations over many services, in parallel, one outcome each.
 
 pub mod add_event;
 pub mod check;
+pub mod contract;
 pub mod fleet;
 pub mod new;
 pub mod update;

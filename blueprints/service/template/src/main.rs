@@ -24,6 +24,9 @@ enum CliCommand {
         #[arg(long, env = "APP_PORT", default_value_t = {{ port }})]
         port: u16,
     },
+    /// Print the OpenAPI document `/openapi.json` serves (`make api` writes it to
+    /// api/openapi.json).
+    Openapi,
 }
 
 /// The commands that run the service, with its configuration.
@@ -44,6 +47,11 @@ async fn main() -> ExitCode {
     let command = match cli.command {
         // The container's probe reads no configuration: it only asks the running service.
         CliCommand::Healthcheck { port } => return healthcheck(port).await,
+        // Nor does the contract: it comes from the code alone.
+        CliCommand::Openapi => {
+            print!("{}", {{ name | snake_case }}::http::openapi_json());
+            return ExitCode::SUCCESS;
+        }
         CliCommand::Service(command) => command,
     };
 

@@ -28,6 +28,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
     document
 }
 
+/// The document as `/openapi.json` serves it and `api/openapi.json` keeps it:
+/// pretty-printed, so a change to the contract reads well in a diff, and
+/// ending with a newline, as a text file does.
+pub fn to_json(document: &utoipa::openapi::OpenApi) -> String {
+    let mut json =
+        serde_json::to_string_pretty(document).expect("the OpenAPI document has only string keys");
+    json.push('\n');
+    json
+}
+
 /// The answers of the shared machinery (extractors, middleware), named in
 /// `components.responses`: (status, component name, description, applies to).
 const SHARED_ERRORS: &[(&str, &str, &str, Applies)] = &[

@@ -158,6 +158,22 @@ async fn openapi_document_is_openapi_3_1_and_lists_the_routes() {
 }
 
 #[tokio::test]
+async fn openapi_json_serves_the_committed_contract() {
+    let app = spawn_app().await;
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api/openapi.json"))
+            .expect("api/openapi.json is committed (`make api` writes it)");
+
+    let response = app.get("/openapi.json").await;
+
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(
+        response.text() == committed,
+        "GET /openapi.json differs from api/openapi.json: run `make api` and commit the result"
+    );
+}
+
+#[tokio::test]
 async fn openapi_document_lists_the_shared_error_responses_on_every_operation() {
     let app = spawn_app().await;
     let doc = app.get("/openapi.json").await.json();
