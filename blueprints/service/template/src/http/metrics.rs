@@ -72,6 +72,13 @@ impl<S> Layer<S> for TrackLayer {
 /// Counts the request and observes its latency by method, matched route and
 /// final status. A plain service rather than `from_fn`: no boxed future, no
 /// clone of the inner stack, and no label strings built per request (see [`SeriesCache`]).
+///
+/// Kept over a `from_fn` middleware calling `counter!` and `histogram!` with owned
+/// labels: measured with svcgen's `bench/service.sh` (medians of three runs of five),
+/// that one served `/livez` at 80.0 % of bare axum's req/s against 85.7 % for this
+/// layer, with 13.9 against 12.0 us of CPU per request (bare axum: 10). One run of
+/// each half (`from_fn` over these cached handles; this layer over the macros) put
+/// most of the difference on `from_fn`'s boxing and cloning, not on the macros.
 #[derive(Debug, Clone)]
 pub struct Track<S> {
     inner: S,
