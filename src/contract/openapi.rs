@@ -356,32 +356,57 @@ impl Walk<'_> {
             context: format!("request body of {context}"),
             field: String::new(),
         };
-        for (media_type, old_media) in &old_content {
+        self.compare_content(
+            &old_content,
+            &new_content,
+            &place,
+            Direction::Request,
+            (Rule::RequestMediaTypeRemoved, &|media_type| {
+                format!("request media type {media_type} removed ({context}): clients sending it get 415")
+            }),
+            (Rule::RequestMediaTypeAdded, &|media_type| {
+                format!("request media type {media_type} added ({context})")
+            }),
+        );
+    }
+
+    /// The media types of a request body or a response (`place` is its `content`): the schemas
+    /// of each type both have are compared; a type removed breaks, one added does not, each said
+    /// with its rule and message.
+    fn compare_content(
+        &mut self,
+        old_content: &Map<String, Value>,
+        new_content: &Map<String, Value>,
+        place: &Place,
+        direction: Direction,
+        removed: (Rule, &dyn Fn(&str) -> String),
+        added: (Rule, &dyn Fn(&str) -> String),
+    ) {
+        for (media_type, old_media) in old_content {
             let media = place.child(media_type);
             let Some(new_media) = new_content.get(media_type) else {
                 self.report(
-                    Rule::RequestMediaTypeRemoved,
+                    removed.0,
                     Severity::Breaking,
                     media.old,
-                    format!("request media type {media_type} removed ({context}): clients sending it get 415"),
+                    removed.1(media_type),
                 );
                 continue;
             };
             let any = Value::Object(Map::new());
-            let schema = media.child("schema");
             self.compare_schema(
                 old_media.get("schema").unwrap_or(&any),
                 new_media.get("schema").unwrap_or(&any),
-                &schema,
-                Direction::Request,
+                &media.child("schema"),
+                direction,
             );
         }
         for media_type in new_content.keys().filter(|m| !old_content.contains_key(*m)) {
             self.report(
-                Rule::RequestMediaTypeAdded,
+                added.0,
                 Severity::Compatible,
                 place.child(media_type).new,
-                format!("request media type {media_type} added ({context})"),
+                added.1(media_type),
             );
         }
     }
@@ -417,34 +442,18 @@ impl Walk<'_> {
                 context: format!("response {status} of {context}"),
                 field: String::new(),
             };
-            for (media_type, old_media) in &old_content {
-                let media = place.child(media_type);
-                let Some(new_media) = new_content.get(media_type) else {
-                    self.report(
-                        Rule::ResponseMediaTypeRemoved,
-                        Severity::Breaking,
-                        media.old,
-                        format!("response {status} no longer comes as {media_type} ({context}): clients that read it cannot"),
-                    );
-                    continue;
-                };
-                let any = Value::Object(Map::new());
-                let schema = media.child("schema");
-                self.compare_schema(
-                    old_media.get("schema").unwrap_or(&any),
-                    new_media.get("schema").unwrap_or(&any),
-                    &schema,
-                    Direction::Response,
-                );
-            }
-            for media_type in new_content.keys().filter(|m| !old_content.contains_key(*m)) {
-                self.report(
-                    Rule::ResponseMediaTypeAdded,
-                    Severity::Compatible,
-                    place.child(media_type).new,
-                    format!("response {status} may also come as {media_type} ({context})"),
-                );
-            }
+            self.compare_content(
+                &old_content,
+                &new_content,
+                &place,
+                Direction::Response,
+                (Rule::ResponseMediaTypeRemoved, &|media_type| {
+                    format!("response {status} no longer comes as {media_type} ({context}): clients that read it cannot")
+                }),
+                (Rule::ResponseMediaTypeAdded, &|media_type| {
+                    format!("response {status} may also come as {media_type} ({context})")
+                }),
+            );
         }
         for status in new_responses
             .keys()

@@ -189,6 +189,14 @@ fn show(number: f64) -> String {
 }
 
 /// Formats where one allows every value of the other.
+/// The rules a text keyword's changes fall under.
+struct TextKeywordRules {
+    keyword: &'static str,
+    added: Rule,
+    removed: Rule,
+    changed: fn(&str, &str) -> (Rule, Effect),
+}
+
 const FORMAT_WIDENINGS: &[(&str, &str)] = &[("int32", "int64"), ("float", "double")];
 
 /// Keywords that change nothing a reader relies on, left out when two schemas are compared
@@ -511,41 +519,13 @@ impl Walk<'_> {
         place: &Place,
         direction: Direction,
     ) {
-        let pattern =
-            |s: &Map<String, Value>| s.get("pattern").and_then(Value::as_str).map(str::to_owned);
-        let (rule, effect, side, what) = match (pattern(old), pattern(new)) {
-            (None, None) => return,
-            (Some(o), Some(n)) if o == n => return,
-            (None, Some(n)) => (
-                Rule::PatternAdded,
-                Effect::Narrows,
-                In::New,
-                format!("pattern `{n}` added"),
-            ),
-            (Some(o), None) => (
-                Rule::PatternRemoved,
-                Effect::Widens,
-                In::Old,
-                format!("pattern `{o}` removed"),
-            ),
-            (Some(o), Some(n)) => (
-                Rule::PatternChanged,
-                Effect::Changes,
-                In::New,
-                format!("pattern changed from `{o}` to `{n}`"),
-            ),
+        let rules = TextKeywordRules {
+            keyword: "pattern",
+            added: Rule::PatternAdded,
+            removed: Rule::PatternRemoved,
+            changed: |_, _| (Rule::PatternChanged, Effect::Changes),
         };
-        self.report_effect(
-            rule,
-            effect,
-            direction,
-            place,
-            At {
-                side,
-                keyword: Some("pattern"),
-            },
-            &what,
-        );
+        self.compare_text_keyword(&rules, old, new, place, direction);
     }
 
     fn compare_format(
@@ -555,32 +535,59 @@ impl Walk<'_> {
         place: &Place,
         direction: Direction,
     ) {
-        let format =
-            |s: &Map<String, Value>| s.get("format").and_then(Value::as_str).map(str::to_owned);
-        let (rule, effect, side, what) = match (format(old), format(new)) {
+        let rules = TextKeywordRules {
+            keyword: "format",
+            added: Rule::FormatNarrowed,
+            removed: Rule::FormatWidened,
+            changed: |o, n| {
+                if FORMAT_WIDENINGS.contains(&(o, n)) {
+                    (Rule::FormatWidened, Effect::Widens)
+                } else if FORMAT_WIDENINGS.contains(&(n, o)) {
+                    (Rule::FormatNarrowed, Effect::Narrows)
+                } else {
+                    (Rule::FormatChanged, Effect::Changes)
+                }
+            },
+        };
+        self.compare_text_keyword(&rules, old, new, place, direction);
+    }
+
+    /// A text keyword added narrows the values, removed widens them;
+    /// `changed` says what a change from one value to the other does.
+    fn compare_text_keyword(
+        &mut self,
+        rules: &TextKeywordRules,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        place: &Place,
+        direction: Direction,
+    ) {
+        let keyword = rules.keyword;
+        let text =
+            |s: &Map<String, Value>| s.get(keyword).and_then(Value::as_str).map(str::to_owned);
+        let (rule, effect, side, what) = match (text(old), text(new)) {
             (None, None) => return,
             (Some(o), Some(n)) if o == n => return,
             (None, Some(n)) => (
-                Rule::FormatNarrowed,
+                rules.added,
                 Effect::Narrows,
                 In::New,
-                format!("format `{n}` added"),
+                format!("{keyword} `{n}` added"),
             ),
             (Some(o), None) => (
-                Rule::FormatWidened,
+                rules.removed,
                 Effect::Widens,
                 In::Old,
-                format!("format `{o}` removed"),
+                format!("{keyword} `{o}` removed"),
             ),
             (Some(o), Some(n)) => {
-                let what = format!("format changed from `{o}` to `{n}`");
-                if FORMAT_WIDENINGS.contains(&(o.as_str(), n.as_str())) {
-                    (Rule::FormatWidened, Effect::Widens, In::New, what)
-                } else if FORMAT_WIDENINGS.contains(&(n.as_str(), o.as_str())) {
-                    (Rule::FormatNarrowed, Effect::Narrows, In::New, what)
-                } else {
-                    (Rule::FormatChanged, Effect::Changes, In::New, what)
-                }
+                let (rule, effect) = (rules.changed)(&o, &n);
+                (
+                    rule,
+                    effect,
+                    In::New,
+                    format!("{keyword} changed from `{o}` to `{n}`"),
+                )
             }
         };
         self.report_effect(
@@ -590,7 +597,7 @@ impl Walk<'_> {
             place,
             At {
                 side,
-                keyword: Some("format"),
+                keyword: Some(keyword),
             },
             &what,
         );
