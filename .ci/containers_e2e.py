@@ -30,6 +30,7 @@ usage: containers_e2e.py --root REPO --work DIR --report FILE
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -70,17 +71,21 @@ def uses_events(directory):
 
 
 def build(tag, directory, log_dir):
+    """`make docker-build`, as a team builds its image; the legacy builder and the host's
+    network, as this engine needs."""
     started = time.monotonic()
+    image, _, image_tag = tag.rpartition(":")
     log_path = os.path.join(log_dir, f"build-{tag.replace('/', '_').replace(':', '_')}.log")
     with open(log_path, "w") as out:
         result = subprocess.run(
-            ["docker", "build", "--network", "host", "-t", tag, directory],
+            ["make", "--no-print-directory", "-C", directory, "docker-build", f"IMAGE={image}",
+             f"TAG={image_tag}", "DOCKER_BUILD_FLAGS=--network host"],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "DOCKER_BUILDKIT": "0"},
         )
     seconds = time.monotonic() - started
     if result.returncode != 0:
         with open(log_path) as f:
-            fail(f"docker build {directory} failed:\n{''.join(f.readlines()[-40:])}")
+            fail(f"make docker-build in {directory} failed:\n{''.join(f.readlines()[-40:])}")
     size = int(inspect(tag, "{{.Size}}"))
     log(f"{tag}: built in {seconds:.0f} s, {size / 1e6:.0f} MB")
     return {"build_seconds": round(seconds, 1), "size_bytes": size}
@@ -191,6 +196,16 @@ class Compose:
                  f"{result.stderr[-3000:]}\n{self.logs()}")
         return result.stdout
 
+    def make(self, target):
+        """A target of the service's Makefile, with this project's compose command."""
+        result = subprocess.run(
+            ["make", "--no-print-directory", "-C", self.directory, target,
+             f"COMPOSE={shlex.join(self.base)}"],
+            capture_output=True, text=True, env=self.env)
+        if result.returncode != 0:
+            fail(f"make {target} exited {result.returncode}:\n{result.stdout[-2000:]}"
+                 f"{result.stderr[-3000:]}\n{self.logs()}")
+
     def logs(self):
         result = subprocess.run([*self.base, "logs", "--no-color", "--tail", "30"],
                                 capture_output=True, text=True, env=self.env)
@@ -243,8 +258,8 @@ def compose_service(root, tag, directory):
     compose.down()
     try:
         started = time.monotonic()
-        # `up` returns once what the last services depend on is healthy; wait_up the rest.
-        compose("up", "--detach", "--no-build", "--pull", "never")
+        # The team's `make up`; it returns once what the app depends on is up, wait_up the rest.
+        compose.make("up")
         compose.wait_up(["db", "app"], ["migrate"], 120)
         up_after = time.monotonic() - started
         if compose.networks():
@@ -260,7 +275,7 @@ def compose_service(root, tag, directory):
         exit_code = compose.states()["app"][2]
         if exit_code != 0:
             fail(f"service under compose: app exited {exit_code} on stop:\n{compose.logs()}")
-        log(f"compose (generated service): db ready, migrate done, app healthy after "
+        log(f"compose (generated service, `make up`): db ready, migrate done, app healthy after "
             f"{up_after:.0f} s; /readyz and /openapi.json answer; `stop` exits 0")
         return {"up_after_seconds": round(up_after, 1)}
     finally:
