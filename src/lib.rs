@@ -8,7 +8,8 @@
 //! 3. [`render::render`] is a pure function from blueprint and answers to a [`tree::Tree`].
 //! 4. Commands apply trees: [`apply`] writes one atomically, [`git`] commits it, and
 //!    [`record`] keeps what later commands need to render the same tree again.
-//! 5. [`events`] plans `add-event` against a service's files ([`workdir`]) or a tree in memory.
+//! 5. [`events`] plans `add-event` against a service's files ([`workdir`]) or a tree in memory,
+//!    from the blueprint's `events/` [`part`] (templates and insertions at anchors).
 
 pub mod answers;
 pub mod apply;
@@ -24,6 +25,7 @@ pub mod kit;
 pub mod macro_recursion;
 pub mod name;
 pub mod ops;
+pub mod part;
 pub mod prompt;
 pub mod render;
 pub mod resolve;

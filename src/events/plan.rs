@@ -9,15 +9,16 @@ use std::collections::BTreeMap;
 use heck::ToSnakeCase;
 use serde::Serialize;
 
-use super::part::{EventsPart, Insert};
+use super::part::EventsPart;
 use super::spec::EventSpec;
 use crate::apply::Change;
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
+use crate::part::insert::{Pending, apply_insert};
 use crate::render::render_with_context;
 use crate::service::files::FileView;
 use crate::service::record::{EventRecord, EventRole, RECORD_PATH, Record};
 use crate::template;
-use crate::tree::{FileEntry, RelPath};
+use crate::tree::RelPath;
 
 /// The folder whose `.sql` files are migrations, numbered by a version prefix.
 const MIGRATIONS_DIR: &str = "migrations";
@@ -73,7 +74,7 @@ pub fn plan_add_event(
     let mut pending = Pending::new(files);
 
     // Whole files first, so inserts can target a file this run creates (`src/events/mod.rs`).
-    let rendered = render_with_context(&part.templates, &context)?;
+    let rendered = render_with_context(&part.part.templates, &context)?;
     let migrations = assign_migration_names(&rendered, files)?;
     for (template_path, entry) in rendered.iter() {
         let path = migrations
@@ -85,7 +86,8 @@ pub fn plan_add_event(
             // Same bytes is a re-run; same bytes with another mode is the team's choice.
             Some(existing) if existing.contents == entry.contents => {}
             Some(_)
-                if part.keep.is_match(path.as_str()) || migrations.contains_key(template_path) => {}
+                if part.part.keep.is_match(path.as_str())
+                    || migrations.contains_key(template_path) => {}
             Some(_) => {
                 return Err(Error::EventConflict {
                     event: spec.name.clone(),
@@ -98,8 +100,8 @@ pub fn plan_add_event(
         }
     }
 
-    for insert in &part.inserts {
-        apply_insert(part, insert, &context, &mut pending)?;
+    for insert in &part.part.inserts {
+        apply_insert(&part.part, insert, &context, &mut pending)?;
     }
 
     let records_new_event = new_record != *record;
@@ -272,143 +274,6 @@ fn version_prefix(file_name: &str) -> Option<u64> {
     version.parse().ok()
 }
 
-fn apply_insert(
-    part: &EventsPart,
-    insert: &Insert,
-    context: &tera::Context,
-    pending: &mut Pending<'_>,
-) -> Result<()> {
-    let location = Location {
-        file: part.manifest_display(),
-        line: insert.line,
-    };
-    let template_error = |what: &str, err: template::TemplateError| Error::Template {
-        location: location.clone(),
-        message: format!("[[inserts]] {what}: {}", err.message),
-    };
-    if let Some(when) = &insert.when
-        && !template::eval_condition(when, context).map_err(|err| template_error("when", err))?
-    {
-        return Ok(());
-    }
-    let file =
-        template::render_str(&insert.file, context).map_err(|e| template_error("file", e))?;
-    let path = RelPath::new(&file).map_err(|reason| Error::UnsafePath {
-        template: part.manifest_display(),
-        path: file.clone(),
-        reason,
-    })?;
-    let text =
-        template::render_str(&insert.text, context).map_err(|e| template_error("text", e))?;
-
-    let Some(entry) = pending.read(&path)? else {
-        return Err(Error::MissingAnchor {
-            file: file.clone(),
-            anchor: insert.anchor.clone(),
-            reason: "the file does not exist".into(),
-        });
-    };
-    let Ok(current) = String::from_utf8(entry.contents.to_vec()) else {
-        return Err(Error::MissingAnchor {
-            file,
-            anchor: insert.anchor.clone(),
-            reason: "the file is not UTF-8 text".into(),
-        });
-    };
-    let crlf = current.contains("\r\n");
-    let text = if crlf {
-        text.replace("\r\n", "\n").replace('\n', "\r\n")
-    } else {
-        text
-    };
-    if text.is_empty() || current.contains(&text) {
-        return Ok(());
-    }
-    let Some(at) = anchor_offset(&current, &insert.anchor) else {
-        return Err(Error::MissingAnchor {
-            file,
-            anchor: insert.anchor.clone(),
-            reason: format!(
-                "no line carries `svcgen:anchor {}`; restore that comment line where svcgen should add event code",
-                insert.anchor
-            ),
-        });
-    };
-    let mut updated = String::with_capacity(current.len() + text.len());
-    updated.push_str(&current[..at]);
-    updated.push_str(&text);
-    updated.push_str(&current[at..]);
-    pending.write(
-        path,
-        FileEntry {
-            contents: updated.into_bytes().into(),
-            mode: entry.mode,
-        },
-    );
-    Ok(())
-}
-
-/// Byte offset of the start of the line carrying `svcgen:anchor <name>` (the whole word).
-pub fn anchor_offset(text: &str, name: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if let Some((_, rest)) = line.split_once("svcgen:anchor ")
-            && rest.split_whitespace().next() == Some(name)
-        {
-            return Some(offset);
-        }
-        offset += line.len();
-    }
-    None
-}
-
-/// The service's files as this run has changed them so far, over what is on disk.
-struct Pending<'a> {
-    base: &'a dyn FileView,
-    originals: BTreeMap<RelPath, Option<FileEntry>>,
-    writes: BTreeMap<RelPath, FileEntry>,
-}
-
-impl<'a> Pending<'a> {
-    fn new(base: &'a dyn FileView) -> Self {
-        Pending {
-            base,
-            originals: BTreeMap::new(),
-            writes: BTreeMap::new(),
-        }
-    }
-
-    fn read(&mut self, path: &RelPath) -> Result<Option<FileEntry>> {
-        if let Some(written) = self.writes.get(path) {
-            return Ok(Some(written.clone()));
-        }
-        self.original(path)
-    }
-
-    fn original(&mut self, path: &RelPath) -> Result<Option<FileEntry>> {
-        if let Some(original) = self.originals.get(path) {
-            return Ok(original.clone());
-        }
-        let original = self.base.read(path)?;
-        self.originals.insert(path.clone(), original.clone());
-        Ok(original)
-    }
-
-    fn write(&mut self, path: RelPath, entry: FileEntry) {
-        self.writes.insert(path, entry);
-    }
-
-    fn into_changes(mut self) -> Result<Vec<Change>> {
-        let writes = std::mem::take(&mut self.writes);
-        let mut changes = Vec::new();
-        for (path, after) in writes {
-            let before = self.original(&path)?;
-            changes.extend(Change::between(path, before, Some(after)));
-        }
-        Ok(changes)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,16 +283,6 @@ mod tests {
         assert_eq!(aggregate_of("ProductChanged"), "product");
         assert_eq!(aggregate_of("OrderLinePlaced"), "order_line");
         assert_eq!(aggregate_of("Ping"), "ping");
-    }
-
-    #[test]
-    fn anchors_match_whole_names_on_any_comment_style() {
-        let text = "a\n    // svcgen:anchor modules-extra\n# svcgen:anchor modules\nz\n";
-        assert_eq!(
-            anchor_offset(text, "modules"),
-            Some(text.find("# svcgen").unwrap())
-        );
-        assert_eq!(anchor_offset(text, "module"), None);
     }
 
     #[test]
