@@ -14,6 +14,7 @@
 pub mod answers;
 pub mod apply;
 pub mod blueprint;
+pub mod clients;
 pub mod contract;
 pub mod diff;
 pub mod error;
