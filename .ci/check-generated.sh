@@ -225,7 +225,55 @@ check_events() {
     --consumer "$CARGO_TARGET_DIR/debug/storefront" --events 500 --rate 200 --duration 2
 }
 
+# Clients: storefront gets a typed client of shop with `svcgen add-client`, from shop's committed
+# contract; it must build clippy- and fmt-clean, pass storefront's tests, and call a running shop
+# over HTTP (.ci/clients/call_shop.rs: create, get, list in pages, a 404 and a 422 as typed
+# errors, delete), carrying the request id it was given.
+check_clients() {
+  echo "--- clients (storefront calls shop through svcgen add-client)"
+  local shop="$work/shop" storefront="$work/storefront"
+  [ -z "$(git -C "$storefront" status --porcelain)" ] || fail "storefront is not committed before add-client"
+  "$svcgen" add-client shop --spec "$shop/api/openapi.json" --service "$storefront"
+  git -C "$storefront" add -A && git -C "$storefront" commit -qm "add-client shop"
+  # Running it again changes nothing, byte for byte; a dirty tree is refused.
+  "$svcgen" add-client shop --service "$storefront"
+  [ -z "$(git -C "$storefront" status --porcelain)" ] || fail "a second add-client changed storefront"
+  echo "// edited" >>"$storefront/src/lib.rs"
+  if "$svcgen" add-client shop --service "$storefront" 2>"$work/dirty.log"; then
+    fail "add-client ran on a dirty tree"
+  fi
+  grep -q "uncommitted changes" "$work/dirty.log" || fail "dirty tree: $(cat "$work/dirty.log")"
+  git -C "$storefront" checkout -q -- src/lib.rs
+
+  mkdir -p "$storefront/examples"
+  cp "$here/clients/call_shop.rs" "$storefront/examples/call_shop.rs"
+  (cd "$storefront" && cargo build --locked --all-targets && cargo fmt --check \
+    && cargo clippy --all-targets --locked -- -D warnings && cargo test --locked)
+
+  local db=svcgen_ci_shop
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" -c "create database $db" >/dev/null
+  port=$(free_port)
+  export APP_ENV=production APP_HOST=127.0.0.1 APP_PORT=$port SHUTDOWN_DRAIN_SECS=1 \
+    NATS_URL=nats://127.0.0.1:4222 EVENTS_NAMESPACE=svcgen_ci \
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
+  "$CARGO_TARGET_DIR/debug/shop" migrate
+  "$CARGO_TARGET_DIR/debug/shop" serve >"$work/shop-clients.log" 2>&1 &
+  server_pid=$!
+  wait_until "shop to be ready" curl -fsS "http://127.0.0.1:$port/readyz"
+  SHOP_URL="http://127.0.0.1:$port" "$CARGO_TARGET_DIR/debug/examples/call_shop" \
+    || fail "the client of shop: $(tail -n 20 "$work/shop-clients.log")"
+  grep -q '"request_id":"ci-client-0"' "$work/shop-clients.log" \
+    || fail "shop did not see the request id the client was given"
+  kill -TERM "$server_pid"
+  wait "$server_pid" || fail "shop exited non-zero after SIGTERM"
+  server_pid=
+  unset APP_ENV APP_HOST APP_PORT SHUTDOWN_DRAIN_SECS NATS_URL EVENTS_NAMESPACE DATABASE_URL
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" >/dev/null
+  bash "$here/lint-service.sh" "$storefront"
+}
+
 example_resource=true check_variant catalog
 example_resource=false check_variant inventory --set example_resource=false --set ci=gitlab
 check_events
+check_clients
 echo "generated services: all checks passed"

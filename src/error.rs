@@ -152,6 +152,22 @@ pub enum Error {
     NoEventsPart { blueprint: String },
 
     #[error(
+        "blueprint `{blueprint}` has no clients part (clients/part.toml), so it cannot add clients"
+    )]
+    NoClientsPart { blueprint: String },
+
+    /// A provider's contract a client cannot be made from: what, and where in it.
+    #[error("{file}: {pointer}: {message}")]
+    ClientSpec {
+        file: String,
+        pointer: String,
+        message: String,
+    },
+
+    #[error("cannot add the client of `{service}`: {message}")]
+    ClientConflict { service: String, message: String },
+
+    #[error(
         "the working tree has uncommitted changes ({}); commit or stash them first so svcgen's changes can be reviewed on their own, or pass --allow-dirty",
         summarize_paths(.0)
     )]

@@ -94,6 +94,8 @@ pub struct TypeDef {
     pub doc: Vec<String>,
     pub fields: Vec<Field>,
     pub variants: Vec<Variant>,
+    /// Whether every field may be absent (templates derive `Default` then).
+    pub all_optional: bool,
     /// Where the schema is in the document.
     pub pointer: String,
 }
@@ -390,6 +392,7 @@ impl<'a> Builder<'a> {
                     "Query parameters of `{} {path}`.",
                     method.to_uppercase()
                 )],
+                all_optional: query_fields.iter().all(|f| !f.required),
                 fields: query_fields.clone(),
                 variants: Vec::new(),
                 pointer: format!("{at}/parameters"),
@@ -753,6 +756,7 @@ impl<'a> Builder<'a> {
                 doc,
                 fields: Vec::new(),
                 variants,
+                all_optional: false,
                 pointer: at.to_owned(),
             });
         }
@@ -795,6 +799,7 @@ impl<'a> Builder<'a> {
             name: name.to_owned(),
             kind: "struct",
             doc,
+            all_optional: fields.iter().all(|f| !f.required),
             fields,
             variants: Vec::new(),
             pointer: at.to_owned(),

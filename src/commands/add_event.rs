@@ -1,10 +1,7 @@
 use std::path::PathBuf;
 
-use svcgen::apply::Change;
-use svcgen::diff;
 use svcgen::ops::Context;
 use svcgen::ops::add_event::{AddEventOptions, add_event};
-use svcgen::service::base::BASE_PATH;
 use svcgen::service::record::EventRole;
 
 use crate::ui::Ui;
@@ -98,23 +95,8 @@ pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
         );
         return Ok(());
     }
-    let files = added.file_changes().count();
+    let files = super::part_changes::print(&added.changes, args.dry_run, ui);
     if args.dry_run {
-        use std::io::Write;
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        // The base says nothing a reviewer needs; the record says what was added.
-        for change in added
-            .changes
-            .iter()
-            .filter(|c| c.path().as_str() != BASE_PATH)
-        {
-            let text = diff::unified(change.path(), change.before(), change.after());
-            // A closed pipe (`| head`) is not an error worth reporting.
-            if out.write_all(text.as_bytes()).is_err() {
-                break;
-            }
-        }
         ui.status(
             "Would change",
             format!(
@@ -123,16 +105,6 @@ pub fn exec(args: AddEventArgs, ui: &Ui) -> svcgen::Result<()> {
             ),
         );
         return Ok(());
-    }
-    for change in added.file_changes() {
-        let verb = match change {
-            Change::Write {
-                before: Some(_), ..
-            } => "Updated",
-            Change::Write { before: None, .. } => "Created",
-            Change::Delete { .. } => "Removed",
-        };
-        ui.status(verb, change.path());
     }
     ui.status(
         "Added",

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its clap arguments and an `exec` that calls the library.
 
+mod add_client;
 mod add_event;
 mod blueprint;
 mod blueprint_schema;
@@ -10,6 +11,7 @@ mod diff;
 mod fleet;
 mod fleet_page;
 mod new;
+mod part_changes;
 mod update;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +33,7 @@ identical in shape across every service a platform team starts.",
   svcgen new orders --blueprint ./my-blueprint --dry-run
   svcgen add-event ProductChanged --field name:string --field price:cents
   svcgen add-event ProductChanged --consume --from product --field name:string
+  svcgen add-client product --spec ../product/api/openapi.json   A typed client of another service
   svcgen check                            Is this service on its blueprint's newest version?
   svcgen update --dry-run                 What updating would do; `svcgen diff` shows it as a diff
   svcgen update --all services/ --commit  Update a fleet, one commit per service
@@ -62,6 +65,7 @@ pub struct Cli {
 pub enum Command {
     New(new::NewArgs),
     AddEvent(add_event::AddEventArgs),
+    AddClient(add_client::AddClientArgs),
     Update(update::UpdateArgs),
     Check(check::CheckArgs),
     Diff(diff::DiffArgs),
@@ -76,6 +80,7 @@ pub fn run(command: Command, ui: &Ui) -> u8 {
     let result = match command {
         Command::New(args) => new::exec(args, ui),
         Command::AddEvent(args) => add_event::exec(args, ui),
+        Command::AddClient(args) => add_client::exec(args, ui),
         Command::Update(args) => return update::exec(args, ui),
         Command::Check(args) => return check::exec(args, ui),
         Command::Diff(args) => diff::exec(args, ui),

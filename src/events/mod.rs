@@ -1,11 +1,10 @@
 //! `svcgen add-event`: give a service a published or a consumed event.
 //!
 //! [`spec`] checks what was asked, [`part`] reads the blueprint's `events/` part, [`plan`] turns
-//! both into file changes against the service's files (and [`base`] into the base's), and
+//! both into file changes against the service's files (and, through `part::base`, the base's), and
 //! `ops::add_event` applies them. [`replay`] is the same planning run over a tree in memory,
 //! for `update`.
 
-pub mod base;
 pub mod part;
 pub mod plan;
 pub mod schema;

@@ -6,11 +6,11 @@ use super::Context;
 use crate::apply::{self, Change, Recovery};
 use crate::blueprint::source::BlueprintSource;
 use crate::error::{Error, Result};
-use crate::events::base::base_after_add_event;
 use crate::events::{EventSpec, EventsPart, FieldSpec, plan_add_event, schema};
 use crate::name;
+use crate::part::base::with_state;
 use crate::service::record::EventRole;
-use crate::service::{Base, Record, Service, State};
+use crate::service::{Record, Service};
 
 pub struct AddEventOptions<'a> {
     pub dir: &'a Path,
@@ -61,17 +61,7 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
         .load(&context.cache_dir)
         .map_err(|err| super::update::if_lost(&service, err))?;
     let blueprint = &loaded.blueprint;
-    if blueprint.manifest.version != record.blueprint.version {
-        warnings.push(format!(
-            "this service was made with blueprint {} {}, and {} {} is what is available; \
-             the event code follows {}. Run `svcgen update` to bring the rest along",
-            record.blueprint.name,
-            record.blueprint.version,
-            blueprint.manifest.name,
-            blueprint.manifest.version,
-            blueprint.manifest.version
-        ));
-    }
+    warnings.extend(version_warning(record, blueprint, "the event code"));
     let part = EventsPart::from_blueprint(blueprint)?.ok_or_else(|| Error::NoEventsPart {
         blueprint: blueprint.origin.clone(),
     })?;
@@ -120,24 +110,16 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
         return Ok(added);
     }
 
-    // The base follows the event too (see `events::base`); a base that cannot take the event
-    // only costs a later update some conflicts, so it does not stop this.
-    let base = match base_after_add_event(options.dir, blueprint, &part, record, &spec) {
-        Ok(base) => base,
-        Err(err) => {
-            added.warnings.push(format!(
-                "could not record the event in .svcgen/base ({err}); a later `svcgen update` may report conflicts in the files it touched"
-            ));
-            Base::read(options.dir).ok().flatten()
-        }
-    };
-    let state = State {
-        record: &plan.record,
-        base: base.as_ref(),
-    };
-    added.changes = plan.changes;
-    added.changes.extend(state.changes_from(&files)?);
-    added.changes.sort_by(|a, b| a.path().cmp(b.path()));
+    // The base follows the event too (see `part::base`).
+    added.changes = with_state(
+        options.dir,
+        blueprint,
+        record,
+        &plan.record,
+        plan.changes,
+        |view| Ok(plan_add_event(&part, record, &spec, view)?.changes),
+        &mut added.warnings,
+    )?;
     if !options.dry_run {
         apply::apply_changes(options.dir, &added.changes)?;
         added.applied = true;
@@ -145,9 +127,29 @@ pub fn add_event(options: AddEventOptions<'_>, context: &Context) -> Result<Even
     Ok(added)
 }
 
+/// A warning when the blueprint loaded is not the version the service is on: `what` (the event
+/// code, the client) follows the loaded one, the rest of the service waits for `svcgen update`.
+pub(crate) fn version_warning(
+    record: &Record,
+    blueprint: &crate::blueprint::Blueprint,
+    what: &str,
+) -> Option<String> {
+    (blueprint.manifest.version != record.blueprint.version).then(|| {
+        format!(
+            "this service was made with blueprint {} {}, and {} {} is what is available; \
+             {what} follows {}. Run `svcgen update` to bring the rest along",
+            record.blueprint.name,
+            record.blueprint.version,
+            blueprint.manifest.name,
+            blueprint.manifest.version,
+            blueprint.manifest.version
+        )
+    })
+}
+
 /// The blueprint the service was made from, pinned to the exact commit for git sources, so event
 /// code matches the anchors and conventions of the version the service is on.
-fn pinned_source(record: &Record) -> BlueprintSource {
+pub(crate) fn pinned_source(record: &Record) -> BlueprintSource {
     match (&record.blueprint.source, &record.blueprint.commit) {
         (BlueprintSource::Git { url, subdir, .. }, Some(commit)) => BlueprintSource::Git {
             url: url.clone(),

@@ -4,12 +4,14 @@
 //!
 //! - [`new`]: resolve answers, [`crate::generate`], write the repository atomically, commit.
 //! - [`add_event`]: plan the event against the service, keep the base in step, apply.
+//! - [`add_client`]: read the provider's contract, plan its client likewise, apply.
 //! - [`update`]: pick the target version, plan the three-way merge, apply, commit; `diff` is
 //!   the same plan, shown instead of applied.
 //! - [`check`]: compare a service's version with what its blueprint offers.
 //! - [`contract`]: compare two versions of a service's contract (OpenAPI or event schema).
 //! - [`fleet`]: the same operations over many services, in parallel, one outcome each.
 
+pub mod add_client;
 pub mod add_event;
 pub mod check;
 pub mod contract;

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::resolve::Prompter;
 use crate::service::Service;
 use crate::update::target::{Network, Target, Wanted, resolve_target};
-use crate::update::{self, RecordedEvents, Update, apply_update, plan_update};
+use crate::update::{self, RecordedParts, Update, apply_update, plan_update};
 
 pub struct UpdateOptions<'a> {
     /// The version asked for (`--to`, `--pre`).
@@ -244,7 +244,7 @@ pub fn plan<'a>(
         update::UpdateOptions {
             overrides,
             prompter,
-            replay: &RecordedEvents,
+            replay: &RecordedParts,
         },
     )
 }

@@ -7,6 +7,7 @@
 //! (events' `[types]`, say) are handed to its command as [`PartFile::extra`]. [`insert`] plans
 //! the changes a part makes against the service's files.
 
+pub mod base;
 pub mod insert;
 
 use globset::GlobSet;

@@ -30,6 +30,9 @@ pub struct Record {
     /// Every `svcgen add-event` applied to this repository, in order, so `update` can replay them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
+    /// Every `svcgen add-client`, in order, so `update` can make the clients again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientRecord>,
     /// What the team changed on purpose in generated files, for `svcgen check --drift`.
     #[serde(default, skip_serializing_if = "DriftRules::is_empty")]
     pub drift: DriftRules,
@@ -84,6 +87,28 @@ impl DriftRules {
     pub fn is_empty(&self) -> bool {
         self.allow.is_empty()
     }
+}
+
+/// One `svcgen add-client`: the service called, and where its contract was read. The contract
+/// itself is kept in the service, at [`ClientRecord::spec_path`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientRecord {
+    pub service: String,
+    /// The `--spec` given: a URL, or a path relative to the service's folder.
+    pub source: String,
+}
+
+impl ClientRecord {
+    /// Where the service keeps the contract its client was made from.
+    pub fn spec_path(&self) -> String {
+        client_spec_path(&self.service)
+    }
+}
+
+/// Where a service keeps the contract of the service `name` it calls.
+pub fn client_spec_path(name: &str) -> String {
+    format!("api/clients/{name}.json")
 }
 
 /// One `svcgen add-event` invocation.
@@ -163,6 +188,7 @@ impl Record {
             },
             answers: answers.clone(),
             events: Vec::new(),
+            clients: Vec::new(),
             drift: DriftRules::default(),
             repository: Placement::root(),
         }
@@ -346,6 +372,7 @@ mod tests {
             },
             answers,
             events: Vec::new(),
+            clients: Vec::new(),
             drift: DriftRules::default(),
             repository: Placement::root(),
         }

@@ -5,8 +5,8 @@
 //! 1. [`target`] picks the blueprint version to update to.
 //! 2. [`migrate`] turns the recorded answers into answers of that version; new variables are
 //!    asked (or take their defaults).
-//! 3. The new version is rendered and the recorded `add-event`s are replayed on it
-//!    ([`EventReplay`]): that is "theirs".
+//! 3. The new version is rendered and the recorded `add-event`s and `add-client`s are made
+//!    again on it ([`PartReplay`]): that is "theirs".
 //! 4. [`plan`] merges, file by file, the stored [`base`] (what svcgen last wrote), "ours" (the
 //!    service as it is) and theirs, under each file's [`policy`], into a [`plan::Plan`].
 //! 5. [`crate::apply`] writes the plan, the new record and the new base all or nothing.
@@ -28,7 +28,7 @@ use crate::render::render;
 use crate::resolve::{Prompter, resolve_answers};
 use crate::service::State;
 use crate::service::base::{BASE_PATH, Base, is_svcgen_file};
-use crate::service::files::WorkDir;
+use crate::service::files::{FileView, WorkDir};
 use crate::service::policy::{Policies, renames_for};
 use crate::service::record::{BlueprintRef, FORMAT_VERSION, RECORD_PATH, Record};
 use crate::tree::Tree;
@@ -36,18 +36,33 @@ use merge::Labels;
 use plan::{Plan, PlanInput};
 use target::Target;
 
-/// Replays a service's recorded `add-event`s on a fresh render. The seam between update and
-/// the events engine: [`RecordedEvents`] is the real one, tests may plug in their own.
-pub trait EventReplay: Sync {
-    fn replay(&self, blueprint: &Blueprint, record: &Record, tree: Tree) -> Result<Tree>;
+/// Makes a service's recorded `add-event`s and `add-client`s again on a fresh render. The seam
+/// between update and the parts' engines: [`RecordedParts`] is the real one, tests may plug in
+/// their own. `service` shows the service's files (clients read the contracts it keeps).
+pub trait PartReplay: Sync {
+    fn replay(
+        &self,
+        blueprint: &Blueprint,
+        record: &Record,
+        service: &dyn FileView,
+        tree: Tree,
+    ) -> Result<Tree>;
 }
 
-/// Replays events with [`crate::events::replay`], the same planning `add-event` runs.
-pub struct RecordedEvents;
+/// Replays events with [`crate::events::replay`] and clients with [`crate::clients::replay`],
+/// the same planning `add-event` and `add-client` run.
+pub struct RecordedParts;
 
-impl EventReplay for RecordedEvents {
-    fn replay(&self, blueprint: &Blueprint, record: &Record, tree: Tree) -> Result<Tree> {
-        crate::events::replay(blueprint, record, tree)
+impl PartReplay for RecordedParts {
+    fn replay(
+        &self,
+        blueprint: &Blueprint,
+        record: &Record,
+        service: &dyn FileView,
+        tree: Tree,
+    ) -> Result<Tree> {
+        let tree = crate::events::replay(blueprint, record, tree)?;
+        crate::clients::replay(blueprint, record, service, tree)
     }
 }
 
@@ -56,7 +71,7 @@ pub struct UpdateOptions<'a> {
     pub overrides: &'a GivenAnswers,
     /// Asks for variables that have no answer yet; `None` takes their defaults.
     pub prompter: Option<&'a mut dyn Prompter>,
-    pub replay: &'a dyn EventReplay,
+    pub replay: &'a dyn PartReplay,
 }
 
 /// A computed update, not yet applied.
@@ -200,12 +215,15 @@ pub fn plan_update(
         },
         answers: answers.clone(),
         events: record.events.clone(),
+        clients: record.clients.clone(),
         drift: record.drift.clone(),
         repository: record.repository.clone(),
     };
 
     let rendered = render(blueprint, &answers)?;
-    let mut theirs = options.replay.replay(blueprint, &new_record, rendered)?;
+    let mut theirs = options
+        .replay
+        .replay(blueprint, &new_record, &WorkDir::new(dir), rendered)?;
     theirs.retain(|path, _| !is_svcgen_file(path));
 
     let policies = Policies::compile(manifest, &manifest_file, &answers)?;
@@ -307,8 +325,14 @@ mod tests {
     /// A replay that stands in for the events engine: appends one line per recorded event.
     struct AppendLine;
 
-    impl EventReplay for AppendLine {
-        fn replay(&self, _: &Blueprint, record: &Record, mut tree: Tree) -> Result<Tree> {
+    impl PartReplay for AppendLine {
+        fn replay(
+            &self,
+            _: &Blueprint,
+            record: &Record,
+            _: &dyn FileView,
+            mut tree: Tree,
+        ) -> Result<Tree> {
             let path = RelPath::new("main.txt").unwrap();
             let mut file = tree.get(path.as_str()).unwrap().clone();
             let mut contents = file.contents.to_vec();
@@ -336,7 +360,12 @@ mod tests {
         });
         // What `new` then `add-event` left: the event's line, in the files and in the base.
         let made = AppendLine
-            .replay(&v1, &record, render(&v1, &answers).unwrap())
+            .replay(
+                &v1,
+                &record,
+                &crate::service::files::WorkDir::new(std::path::Path::new("/nonexistent")),
+                render(&v1, &answers).unwrap(),
+            )
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut on_disk = made.clone();

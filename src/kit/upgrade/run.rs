@@ -19,7 +19,7 @@ use crate::render::render;
 use crate::resolve::resolve_answers;
 use crate::service::record::{RECORD_PATH, Record};
 use crate::update::target::Target;
-use crate::update::{EventReplay, RecordedEvents, UpdateOptions, apply_update, plan_update};
+use crate::update::{PartReplay, RecordedParts, UpdateOptions, apply_update, plan_update};
 
 /// Runs one test against the blueprint in `dir` (the working copy, `current`). `history` is
 /// [`History::discover`] of `dir`, found once for all tests.
@@ -149,7 +149,7 @@ fn run(
         UpdateOptions {
             overrides: &GivenAnswers::from_values(answers.update),
             prompter: None,
-            replay: &RecordedEvents,
+            replay: &RecordedParts,
         },
     )?;
     apply_update(workdir.path(), &update)?;
@@ -165,9 +165,10 @@ fn run(
 
     // The working copy as the update saw it ("theirs"), to tell the blueprint's own changes
     // from lost edits.
-    let theirs = RecordedEvents.replay(
+    let theirs = RecordedParts.replay(
         current,
         &update.record,
+        &crate::service::files::WorkDir::new(workdir.path()),
         render(current, &update.record.answers)?,
     )?;
     let states = States {

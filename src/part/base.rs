@@ -1,16 +1,16 @@
-//! Keeping the base in step with `svcgen add-event`.
+//! Keeping the base in step with what a part adds (`add-event`, `add-client`).
 //!
-//! The base must be what svcgen generated, never the team's edits: were `add-event` to store
-//! the files it changed as it left them on disk, edits already in those files would become
-//! "what the blueprint wrote" and the next update would take them back out. So the event is
-//! planned a second time, against the base itself, and that result is stored.
+//! The base must be what svcgen generated, never the team's edits: were a part's command to
+//! store the files it changed as it left them on disk, edits already in those files would
+//! become "what the blueprint wrote" and the next update would take them back out. So the
+//! part's changes are planned a second time, against the base itself, and that result is stored.
 
 use std::path::Path;
 
 use crate::apply::Change;
 use crate::blueprint::Blueprint;
 use crate::error::Result;
-use crate::events::{EventSpec, EventsPart, plan_add_event};
+use crate::service::State;
 use crate::service::base::{Base, BaseEntry, is_svcgen_file};
 use crate::service::files::{FileView, WorkDir};
 use crate::service::policy::Policies;
@@ -20,7 +20,7 @@ use crate::tree::{FileEntry, RelPath, Tree};
 /// The base as files: stored content where the base has it, the service's own file otherwise
 /// (binary, seed and user files, which are never merged, and files svcgen did not make). Folder
 /// listings are the service's, so migrations are numbered as they are in the service.
-struct BaseView {
+pub struct BaseView {
     stored: Tree,
     service: WorkDir,
 }
@@ -54,14 +54,13 @@ impl FileView for BaseView {
     }
 }
 
-/// The service's base once `spec` is added to the service in `dir`: `None` when the service has
-/// no base (nothing to keep in step).
-pub fn base_after_add_event(
+/// The service's base once the changes `plan` makes to a view of it are made: `None` when the
+/// service in `dir` has no base (nothing to keep in step).
+pub fn base_after(
     dir: &Path,
     blueprint: &Blueprint,
-    part: &EventsPart,
     record: &Record,
-    spec: &EventSpec,
+    plan: impl FnOnce(&dyn FileView) -> Result<Vec<Change>>,
 ) -> Result<Option<Base>> {
     let Some(mut base) = Base::read(dir)? else {
         return Ok(None);
@@ -70,13 +69,13 @@ pub fn base_after_add_event(
         stored: base.content_tree(),
         service: WorkDir::new(dir),
     };
-    let plan = plan_add_event(part, record, spec, &view)?;
+    let changes = plan(&view)?;
     let policies = Policies::compile(
         &blueprint.manifest,
         &blueprint.manifest_path(),
         &record.answers,
     )?;
-    for change in &plan.changes {
+    for change in &changes {
         if let Change::Write { path, after, .. } = change
             && !is_svcgen_file(path)
         {
@@ -87,4 +86,35 @@ pub fn base_after_add_event(
         }
     }
     Ok(Some(base))
+}
+
+/// A part's `changes` to the service in `dir` with svcgen's own files added: the record
+/// `after`, and the base kept in step by planning the part again on it (`replan`). A base that
+/// cannot take them only costs a later update some conflicts, so that is a warning, pushed onto
+/// `warnings`, not an error.
+pub fn with_state(
+    dir: &Path,
+    blueprint: &Blueprint,
+    before: &Record,
+    after: &Record,
+    mut changes: Vec<Change>,
+    replan: impl FnOnce(&dyn FileView) -> Result<Vec<Change>>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Change>> {
+    let base = match base_after(dir, blueprint, before, replan) {
+        Ok(base) => base,
+        Err(err) => {
+            warnings.push(format!(
+                "could not keep .svcgen/base in step ({err}); a later `svcgen update` may report conflicts in the files this changed"
+            ));
+            Base::read(dir).ok().flatten()
+        }
+    };
+    let state = State {
+        record: after,
+        base: base.as_ref(),
+    };
+    changes.extend(state.changes_from(&WorkDir::new(dir))?);
+    changes.sort_by(|a, b| a.path().cmp(b.path()));
+    Ok(changes)
 }
