@@ -15,9 +15,11 @@ cache="${SVCGEN_CACHE:-$HOME/.cache/svcgen-ci}"
 export CARGO_TARGET_DIR="$cache/target-generated"
 work=$(mktemp -d)
 server_pid=
+nats_pid=
 cleanup() {
   # shellcheck disable=SC2086 # several pids, space-separated
   [ -n "$server_pid" ] && kill -9 $server_pid 2>/dev/null
+  [ -n "$nats_pid" ] && kill -9 "$nats_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -123,6 +125,19 @@ wait_until() {
   fail "timed out waiting for $what"
 }
 
+# A NATS of this script's own, on a free port with its store under $work. The machine's NATS
+# outlives CI runs: a stream left on it by one run (events published with nobody consuming) was
+# delivered to the next run's consumer, and its counts no longer matched.
+start_nats() {
+  local nats_port
+  nats_port=$(free_port)
+  "$(command -v nats-server || echo /usr/sbin/nats-server)" -js -a 127.0.0.1 -p "$nats_port" \
+    -sd "$work/jetstream" >"$work/nats.log" 2>&1 &
+  nats_pid=$!
+  nats_url="nats://127.0.0.1:$nats_port"
+  wait_until "NATS on port $nats_port" bash -c "exec 3<>/dev/tcp/127.0.0.1/$nats_port"
+}
+
 # Events: a producer (outbox + relay) and a consumer made with `svcgen add-event`, checked like
 # the variants above, then run together: a product created over HTTP in one must reach the
 # other's local copy through NATS.
@@ -157,9 +172,8 @@ check_events() {
   done
 
   local pids=() name
-  # One namespace for every CI run: streams are reused, not piled up, on the machine's NATS.
   export APP_ENV=production APP_HOST=127.0.0.1 SHUTDOWN_DRAIN_SECS=1 \
-    NATS_URL=nats://127.0.0.1:4222 EVENTS_NAMESPACE=svcgen_ci OUTBOX_SWEEP_MILLIS=200
+    NATS_URL=$nats_url EVENTS_NAMESPACE=svcgen_ci OUTBOX_SWEEP_MILLIS=200
   declare -A ports
   for name in shop storefront; do
     local db="svcgen_ci_$name"
@@ -254,7 +268,7 @@ check_clients() {
   psql -h 127.0.0.1 -U postgres -d postgres -qc "drop database if exists $db" -c "create database $db" >/dev/null
   port=$(free_port)
   export APP_ENV=production APP_HOST=127.0.0.1 APP_PORT=$port SHUTDOWN_DRAIN_SECS=1 \
-    NATS_URL=nats://127.0.0.1:4222 EVENTS_NAMESPACE=svcgen_ci \
+    NATS_URL=$nats_url EVENTS_NAMESPACE=svcgen_ci \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db"
   "$CARGO_TARGET_DIR/debug/shop" migrate
   "$CARGO_TARGET_DIR/debug/shop" serve >"$work/shop-clients.log" 2>&1 &
@@ -274,6 +288,7 @@ check_clients() {
 
 example_resource=true check_variant catalog
 example_resource=false check_variant inventory --set example_resource=false --set ci=gitlab
+start_nats
 check_events
 check_clients
 echo "generated services: all checks passed"
