@@ -368,7 +368,12 @@ fn replaying_the_record_on_a_fresh_render_gives_the_working_tree() {
         .load(Path::new("/nonexistent-cache"))
         .unwrap()
         .blueprint;
-    let generated = svcgen::generate::generate(&blueprint, &record).unwrap();
+    let generated = svcgen::generate::generate(
+        &blueprint,
+        &record,
+        &svcgen::service::files::WorkDir::new(&dir),
+    )
+    .unwrap();
     let mut replayed: BTreeMap<String, Vec<u8>> = generated
         .tree
         .iter()

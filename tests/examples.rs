@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use svcgen::blueprint::builtin;
 use svcgen::generate::generate;
 use svcgen::service::Record;
+use svcgen::service::files::WorkDir;
 use svcgen::tree::Mode;
 
 /// What the `product` team wrote or changed on top of the generated service.
@@ -56,14 +57,25 @@ const CATALOG_TEAM_FILES: &[&str] = &[
     "src/http/openapi.rs",
     "src/http/products.rs",
     "src/http/categories.rs",
+    // The backfill: the copy filled from product's API through the `product` client, on a new
+    // database (`serve`) or on demand (`catalog backfill`).
+    "migrations/20260101000004_backfills.sql",
+    "src/backfill.rs",
+    "src/config.rs",
+    "src/lib.rs",
+    "src/main.rs",
+    "src/server.rs",
+    ".env.example",
     // Their tests.
     "tests/api/main.rs",
     "tests/api/products.rs",
     "tests/api/categories.rs",
     "tests/api/seed.rs",
+    "tests/api/backfill.rs",
     // What the team documented.
     "README.md",
     "docs/http-conventions.md",
+    "docs/backfill.md",
     // Their API's contract, written by `make api` from the routes above.
     "api/openapi.json",
 ];
@@ -87,8 +99,9 @@ fn regenerate(dir: &Path) -> Files {
     });
     let blueprint = builtin::load(blueprint_name).expect("built-in blueprint loads");
     // Its state too: the committed `.svcgen/base` must be what svcgen records for these files.
-    let tree = generate(&blueprint, &record)
-        .expect("the recorded answers render and the recorded events replay")
+    // The example's own files too: its clients are made from the contracts it keeps.
+    let tree = generate(&blueprint, &record, &WorkDir::new(dir))
+        .expect("the recorded answers render and the recorded events and clients replay")
         .tree;
     tree.iter()
         .map(|(path, entry)| {

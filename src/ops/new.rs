@@ -99,7 +99,8 @@ pub fn new_service(options: NewOptions<'_>, context: &Context) -> Result<Created
     if !options.git || enclosing.is_some() {
         record.blueprint.source = options.source.for_record_in(options.dest);
     }
-    let tree = generate(blueprint, &record)?.tree;
+    // A new service has no files, and so no contracts of other services yet.
+    let tree = generate(blueprint, &record, &Tree::new())?.tree;
     // The blueprint (its templates, read and parsed) is not needed past this point.
     drop(loaded);
 

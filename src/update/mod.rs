@@ -49,8 +49,8 @@ pub trait PartReplay: Sync {
     ) -> Result<Tree>;
 }
 
-/// Replays events with [`crate::events::replay`] and clients with [`crate::clients::replay`],
-/// the same planning `add-event` and `add-client` run.
+/// Replays events and clients with [`crate::generate::replay_parts`], the same planning
+/// `add-event` and `add-client` run.
 pub struct RecordedParts;
 
 impl PartReplay for RecordedParts {
@@ -61,8 +61,7 @@ impl PartReplay for RecordedParts {
         service: &dyn FileView,
         tree: Tree,
     ) -> Result<Tree> {
-        let tree = crate::events::replay(blueprint, record, tree)?;
-        crate::clients::replay(blueprint, record, service, tree)
+        crate::generate::replay_parts(blueprint, record, service, tree)
     }
 }
 

@@ -18,6 +18,7 @@ use crate::kit::patch;
 use crate::render::render;
 use crate::resolve::resolve_answers;
 use crate::service::record::{RECORD_PATH, Record};
+use crate::tree::Tree;
 use crate::update::target::Target;
 use crate::update::{PartReplay, RecordedParts, UpdateOptions, apply_update, plan_update};
 
@@ -116,7 +117,12 @@ fn run(
         None,
     )?;
     let source = BlueprintSource::Path(dir.to_owned());
-    let made = generate(&old, &Record::new(&old, &source, None, &resolved))?.tree;
+    let made = generate(
+        &old,
+        &Record::new(&old, &source, None, &resolved),
+        &Tree::new(),
+    )?
+    .tree;
 
     let mut edited = made.clone();
     let rendered_by = format!("the render of `{}`", test.from);
