@@ -37,6 +37,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     pub database: DatabaseConfig,
     pub events: crate::events::config::EventsConfig,
+    pub clients: crate::clients::ClientsConfig,
+    pub backfill: crate::backfill::BackfillConfig,
     // svcgen:anchor config-fields
 }
 
@@ -100,6 +102,8 @@ impl fmt::Debug for Config {
             .field("connections", &self.connections)
             .field("database", &self.database)
             .field("events", &self.events)
+            .field("clients", &self.clients)
+            .field("backfill", &self.backfill)
             // svcgen:anchor config-debug
             .finish()
     }
@@ -179,6 +183,8 @@ impl Config {
         };
 
         let events = crate::events::config::EventsConfig::read(&mut reader);
+        let clients = crate::clients::ClientsConfig::read(&mut reader);
+        let backfill = crate::backfill::BackfillConfig::read(&mut reader);
         // svcgen:anchor config-read
 
         match (connect_options, reader.problems.is_empty()) {
@@ -200,6 +206,8 @@ impl Config {
                     acquire_timeout: Duration::from_secs(acquire_timeout),
                 },
                 events,
+                clients,
+                backfill,
                 // svcgen:anchor config-init
             }),
             _ => Err(ConfigError {

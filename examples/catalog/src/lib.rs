@@ -11,6 +11,10 @@ pub mod server;
 pub mod telemetry;
 // Events: outbox, relay and consumers (docs/events.md).
 pub mod events;
+// Clients of other services (docs/clients.md).
+pub mod clients;
+// Fills the product copy from product's API on a new database (docs/backfill.md).
+pub mod backfill;
 // svcgen:anchor modules
 
 use axum::Router;

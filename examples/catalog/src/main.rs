@@ -36,6 +36,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Copy every product from product's API (PRODUCT_URL) into the read model, then exit.
+    /// `serve` does it by itself on a database no backfill has finished on.
+    Backfill,
     // svcgen:anchor commands
 }
 
@@ -69,6 +72,10 @@ async fn main() -> ExitCode {
         Command::Migrate => db::migrate(&config.database)
             .await
             .map_err(|err| with_causes(&err)),
+        Command::Backfill => catalog::backfill::run_command(&config)
+            .await
+            .map(drop)
+            .map_err(|err| with_causes(&err)),
         // svcgen:anchor command-run
     };
     match result {
@@ -99,6 +106,7 @@ fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Serve => "serve",
         Command::Migrate => "migrate",
+        Command::Backfill => "backfill",
         // svcgen:anchor command-names
     }
 }

@@ -193,6 +193,8 @@ pub async fn run(config: Config) -> io::Result<()> {
         .await
         .map_err(io::Error::other)?;
     let state = state.with_broker(events.broker());
+    // Beside the consumer: events applied meanwhile are kept, the backfill never goes back on them.
+    let backfill = crate::backfill::spawn_on_start(&config, &pool).map_err(io::Error::other)?;
     // svcgen:anchor serve-start
     let server = Server::bind(&config.http, state)
         .await?
@@ -204,6 +206,10 @@ pub async fn run(config: Config) -> io::Result<()> {
         "listening",
     );
     server.run_until(lifecycle::shutdown_signal()).await?;
+    if let Some(backfill) = backfill.filter(|task| !task.is_finished()) {
+        backfill.abort();
+        tracing::info!("backfill stopped before it finished: the next start runs it again");
+    }
     // After the HTTP drain, so events written by the last requests are still relayed.
     events.stop().await;
     // svcgen:anchor serve-stop

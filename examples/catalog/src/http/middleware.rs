@@ -54,6 +54,9 @@ pub fn apply(router: Router, config: &HttpConfig) -> Router {
                     .on_response(LogResponse(DefaultOnResponse::new().level(Level::INFO))),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(axum::middleware::from_fn(
+                crate::clients::http::capture_request_id,
+            ))
             // svcgen:anchor layers
             .layer(metrics::TrackLayer)
             .map_response(problem::ensure_problem_body)

@@ -11,3 +11,5 @@ mod categories;
 mod products;
 // Products delivered as ProductChanged events, for the listing tests.
 mod seed;
+// Filling the product copy from product's API.
+mod backfill;

@@ -48,9 +48,9 @@ pub fn deletion(product: &ProductChanged) -> ProductChanged {
     next(product, |p| p.change = Change::Deleted)
 }
 
-/// Applies one event the way the consumer does, in a transaction of its own.
-pub async fn deliver_at(app: &TestApp, data: &ProductChanged, time: DateTime<Utc>) -> Outcome {
-    let event = CloudEvent {
+/// `data` as product publishes it, changed at `time`.
+pub fn event_at(data: &ProductChanged, time: DateTime<Utc>) -> CloudEvent<ProductChanged> {
+    CloudEvent {
         specversion: "1.0".to_owned(),
         id: Uuid::new_v4().to_string(),
         source: ProductChanged::PRODUCER.to_owned(),
@@ -59,9 +59,17 @@ pub async fn deliver_at(app: &TestApp, data: &ProductChanged, time: DateTime<Utc
         time,
         datacontenttype: "application/json".to_owned(),
         data: data.clone(),
-    };
+    }
+}
+
+pub fn event(data: &ProductChanged) -> CloudEvent<ProductChanged> {
+    event_at(data, event_time())
+}
+
+/// Applies one event the way the consumer does, in a transaction of its own.
+pub async fn deliver_at(app: &TestApp, data: &ProductChanged, time: DateTime<Utc>) -> Outcome {
     let mut tx = app.state.db.begin().await.expect("begin");
-    let outcome = ProductChanged::apply(&mut tx, &event)
+    let outcome = ProductChanged::apply(&mut tx, &event_at(data, time))
         .await
         .expect("the handler applies the event");
     tx.commit().await.expect("commit");
