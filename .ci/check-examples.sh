@@ -32,6 +32,10 @@ echo "--- examples: end to end through the gateway"
 python3 "$root/.ci/examples_e2e.py" --examples "$root/examples" --openapi-out "$work" \
   --product "$CARGO_TARGET_DIR/debug/product" --catalog "$CARGO_TARGET_DIR/debug/catalog"
 
+echo "--- examples: catalog converges on an empty database through its backfill plus events"
+python3 "$root/.ci/backfill_e2e.py" --examples "$root/examples" \
+  --product "$CARGO_TARGET_DIR/debug/product" --catalog "$CARGO_TARGET_DIR/debug/catalog"
+
 echo "--- examples: linters"
 for service in product catalog; do
   bash "$root/.ci/lint-service.sh" "$root/examples/$service" "$work/$service.openapi.json"

@@ -136,8 +136,10 @@ def main():
     create_db(catalog_db)
     product = Service("product", args.product, product_db, nats.url, work,
                       cwd=os.path.join(args.examples, "product"))
+    # catalog's backfill on its new database reads product directly, as under compose.
     catalog = Service("catalog", args.catalog, catalog_db, nats.url, work,
-                      cwd=os.path.join(args.examples, "catalog"))
+                      cwd=os.path.join(args.examples, "catalog"),
+                      extra_env={"PRODUCT_URL": product.url})
     dns = Dns({"product": "127.0.0.1", "catalog": "127.0.0.1"})
     gateway_port = render_gateway(os.path.join(args.examples, "gateway/default.conf.template"),
                                   work, product.port, catalog.port, dns.address)
