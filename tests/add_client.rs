@@ -1,22 +1,13 @@
 //! `svcgen add-client` as a user meets it: the built-in service blueprint's clients part, with
 //! the product example's committed contract as the provider's.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn svcgen() -> Command {
-    let mut cmd = Command::cargo_bin("svcgen").unwrap();
-    cmd.env("NO_COLOR", "1");
-    cmd.env(
-        "XDG_CACHE_HOME",
-        std::env::temp_dir().join("svcgen-test-cache"),
-    );
-    cmd
-}
+mod common;
+use common::{commit_all, files, read, svcgen};
 
 fn product_contract() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/product/api/openapi.json")
@@ -32,40 +23,6 @@ fn service() -> (tempfile::TempDir, PathBuf) {
         .assert()
         .success();
     (tmp, dest)
-}
-
-/// Every file under `dir` (but `.git`), with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_entry(|e| e.file_name() != ".git")
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap();
-            (
-                rel.to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn read(dir: &Path, path: &str) -> String {
-    std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn commit_all(dir: &Path) {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    };
-    assert!(git(&["add", "-A"]).status.success());
-    assert!(git(&["commit", "-qm", "x"]).status.success());
 }
 
 fn add_client(dir: &Path, spec: &Path) -> assert_cmd::assert::Assert {

@@ -8,15 +8,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn svcgen() -> Command {
-    let mut cmd = Command::cargo_bin("svcgen").unwrap();
-    cmd.env("NO_COLOR", "1");
-    cmd.env(
-        "XDG_CACHE_HOME",
-        std::env::temp_dir().join("svcgen-test-cache"),
-    );
-    cmd
-}
+mod common;
+use common::{commit_all, files, read, svcgen};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blueprints/evented")
@@ -34,43 +27,6 @@ fn service(name: &str) -> (tempfile::TempDir, PathBuf) {
         .assert()
         .success();
     (tmp, dest)
-}
-
-/// Every file under `dir` (but `.git`), with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_entry(|e| e.file_name() != ".git")
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            (rel, std::fs::read(e.path()).unwrap())
-        })
-        .collect()
-}
-
-fn read(dir: &Path, path: &str) -> String {
-    std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn commit_all(dir: &Path) {
-    let repo = git2::Repository::open(dir).unwrap();
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let parent = repo.head().unwrap().peel_to_commit().unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "add event", &tree, &[&parent])
-        .unwrap();
 }
 
 fn add_product_changed(dir: &Path) -> assert_cmd::assert::Assert {
@@ -142,13 +98,13 @@ fn running_the_same_command_twice_changes_nothing() {
     let (_tmp, dir) = service("product");
     add_product_changed(&dir).success();
     commit_all(&dir);
-    let after_first = snapshot(&dir);
+    let after_first = files(&dir);
     add_product_changed(&dir)
         .success()
         .stderr(predicate::str::contains(
             "already has ProductChanged as a producer event; nothing to do",
         ));
-    assert_eq!(snapshot(&dir), after_first);
+    assert_eq!(files(&dir), after_first);
 }
 
 #[test]
@@ -241,7 +197,7 @@ fn consumer_takes_fields_from_the_producers_schema() {
 #[test]
 fn dry_run_prints_a_diff_and_writes_nothing() {
     let (_tmp, dir) = service("product");
-    let before = snapshot(&dir);
+    let before = files(&dir);
     add_product_changed_cmd(&dir)
         .arg("--dry-run")
         .assert()
@@ -253,7 +209,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
             "--- /dev/null\n+++ b/src/events/product_changed.rs",
         ))
         .stderr(predicate::str::contains("nothing written (--dry-run)"));
-    assert_eq!(snapshot(&dir), before);
+    assert_eq!(files(&dir), before);
 }
 
 #[test]
@@ -261,14 +217,14 @@ fn a_removed_anchor_is_named_and_nothing_is_written() {
     let (_tmp, dir) = service("product");
     std::fs::write(dir.join("src/lib.rs"), "pub mod db;\n").unwrap();
     commit_all(&dir);
-    let before = snapshot(&dir);
+    let before = files(&dir);
     add_product_changed(&dir)
         .failure()
         .code(1)
         .stderr(predicate::str::contains(
             "src/lib.rs: cannot insert at anchor `modules`: no line carries `svcgen:anchor modules`",
         ));
-    assert_eq!(snapshot(&dir), before);
+    assert_eq!(files(&dir), before);
 }
 
 #[test]
@@ -383,7 +339,7 @@ fn replaying_the_record_on_a_fresh_render_gives_the_working_tree() {
     replayed.remove(svcgen::service::base::BASE_PATH);
     // The update base (svcgen's copy of what it generated) is not rendered; it must hold the
     // same bytes as the replay for every file it stores.
-    let mut on_disk = snapshot(&dir);
+    let mut on_disk = files(&dir);
     on_disk.remove(svcgen::service::base::ATTRIBUTES_PATH);
     let base_text = on_disk.remove(svcgen::service::base::BASE_PATH).unwrap();
     assert_eq!(replayed, on_disk);
