@@ -60,7 +60,7 @@ fn new_creates_a_repository_with_one_commit_and_a_record() {
     assert!(
         head.message()
             .unwrap()
-            .starts_with("Generate catalog from blueprint service 1.4.0")
+            .starts_with("Generate catalog from blueprint service 1.5.0")
     );
     // Everything written is committed: the working tree is clean.
     let statuses = repo.statuses(None).unwrap();
@@ -472,10 +472,11 @@ fn blueprints_lists_builtins_with_variables() {
         .arg("blueprints")
         .assert()
         .success()
-        .stdout(predicate::str::contains("service 1.4.0"))
+        .stdout(predicate::str::contains("service 1.5.0"))
         .stdout(predicate::str::contains("example_resource"))
         .stdout(predicate::str::contains("compose|k8s|both"))
-        .stdout(predicate::str::contains("github|gitlab|none"));
+        .stdout(predicate::str::contains("github|gitlab|none"))
+        .stdout(predicate::str::contains("nats|kafka"));
 }
 
 #[test]

@@ -1,3 +1,4 @@
+{%- set broker = broker | default(value="nats") -%}
 {%- set E = event.name -%}
 {%- set e = event.name | snake_case -%}
 {%- set r = resource | snake_case -%}
@@ -14,8 +15,8 @@ use uuid::Uuid;
 
 use {{ name | snake_case }}::config::HttpConfig;
 use {{ name | snake_case }}::events::envelope::{Change, CloudEvent};
-use {{ name | snake_case }}::events::nats;
-use {{ name | snake_case }}::events::outbox::Event;
+{% if broker != "kafka" %}use {{ name | snake_case }}::events::nats;
+{% endif %}use {{ name | snake_case }}::events::outbox::Event;
 use {{ name | snake_case }}::events::relay::{self, Settings};
 use {{ name | snake_case }}::{AppState, build_app};
 
@@ -97,11 +98,12 @@ async fn create_update_and_delete_each_publish_one_event_with_a_newer_version() 
     let (status, _) = send(&app, "DELETE", &uri, None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    nats::ensure_stream(&broker.jetstream, &broker.naming(), SERVICE)
+{% if broker == "kafka" %}    let round = relay::relay_once(&db.pool, &broker.broker, &Settings::new(&broker.config))
+{% else %}    nats::ensure_stream(&broker.jetstream, &broker.naming(), SERVICE)
         .await
         .expect("create the stream");
     let round = relay::relay_once(&db.pool, &broker.jetstream, &Settings::new(&broker.config))
-        .await
+{% endif %}        .await
         .expect("relay");
     assert_eq!(round.published, 3);
 
@@ -178,8 +180,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use {{ name | snake_case }}::events::envelope::{Change, CloudEvent};
-use {{ name | snake_case }}::events::nats;
-use {{ name | snake_case }}::events::outbox::{self, Event};
+{% if broker != "kafka" %}use {{ name | snake_case }}::events::nats;
+{% endif %}use {{ name | snake_case }}::events::outbox::{self, Event};
 use {{ name | snake_case }}::events::relay::{self, Settings};
 
 // The event under test.
@@ -206,11 +208,12 @@ async fn an_enqueued_event_is_published_as_it_was() {
     outbox::enqueue(&mut tx, &event).await.expect("enqueue");
     tx.commit().await.expect("commit");
 
-    nats::ensure_stream(&broker.jetstream, &broker.naming(), SERVICE)
+{% if broker == "kafka" %}    relay::relay_once(&db.pool, &broker.broker, &Settings::new(&broker.config))
+{% else %}    nats::ensure_stream(&broker.jetstream, &broker.naming(), SERVICE)
         .await
         .expect("create the stream");
     relay::relay_once(&db.pool, &broker.jetstream, &Settings::new(&broker.config))
-        .await
+{% endif %}        .await
         .expect("relay");
     let messages = broker.messages(SERVICE).await;
     assert_eq!(messages.len(), 1);
@@ -262,8 +265,8 @@ use uuid::Uuid;
 
 use {{ name | snake_case }}::events::consumer::{self, Consume, Outcome, Settings};
 use {{ name | snake_case }}::events::envelope::CloudEvent;
-use {{ name | snake_case }}::events::nats;
-
+{% if broker != "kafka" %}use {{ name | snake_case }}::events::nats;
+{% endif %}
 // The event under test.
 use {{ name | snake_case }}::events::{{ e }}::{{ E }} as Consumed;
 
@@ -295,8 +298,12 @@ fn decoded(event: Value) -> CloudEvent<Consumed> {
 }
 
 async fn publish(broker: &TestBroker, event: &Value) {
-    broker
-        .jetstream
+{% if broker == "kafka" %}    let key = event["subject"].as_str().unwrap_or_default();
+    let topic = broker.naming().topic(Consumed::EVENT_TYPE);
+{% endif %}    broker
+{% if broker == "kafka" %}        .publish(&topic, key, event.to_string().as_bytes())
+        .await;
+{% else %}        .jetstream
         .publish(
             broker.naming().subject(Consumed::EVENT_TYPE),
             event.to_string().into(),
@@ -305,7 +312,7 @@ async fn publish(broker: &TestBroker, event: &Value) {
         .expect("publish")
         .await
         .expect("stored");
-}
+{% endif %}}
 
 /// The copy's version and deleted mark, once it exists.
 async fn copy(pool: &PgPool, aggregate: Uuid) -> Option<(i64, bool)> {
@@ -326,24 +333,28 @@ async fn copy(pool: &PgPool, aggregate: Uuid) -> Option<(i64, bool)> {
 }
 
 /// Publishes `events` in order, then a last event for another aggregate, and waits until that
-/// one is applied: with one message at a time, everything before it has been handled.
-async fn consume_in_order(pool: &PgPool, broker: &TestBroker, events: &[Value]) {
-    nats::ensure_stream(&broker.jetstream, &broker.naming(), Consumed::PRODUCER)
+{% if broker == "kafka" %}/// one is applied: read in order from the topic's one partition, everything before it has been
+/// handled.
+{% else %}/// one is applied: with one message at a time, everything before it has been handled.
+{% endif %}async fn consume_in_order(pool: &PgPool, broker: &TestBroker, events: &[Value]) {
+{% if broker != "kafka" %}    nats::ensure_stream(&broker.jetstream, &broker.naming(), Consumed::PRODUCER)
         .await
         .expect("create the producer's stream");
-    for event in events {
+{% endif %}    for event in events {
         publish(broker, event).await;
     }
     let sentinel = Uuid::new_v4();
     publish(broker, &event(Uuid::new_v4(), sentinel, 1, "created")).await;
 
-    let mut settings = Settings::new(&broker.config);
+{% if broker == "kafka" %}    let settings = Settings::new(&broker.config);
+{% else %}    let mut settings = Settings::new(&broker.config);
     settings.concurrency = 1;
-    let (stop, stopped) = watch::channel(false);
+{% endif %}    let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(consumer::run::<Consumed>(
         pool.clone(),
-        broker.jetstream.clone(),
-        settings,
+{% if broker == "kafka" %}        broker.broker.clone(),
+{% else %}        broker.jetstream.clone(),
+{% endif %}        settings,
         stopped,
     ));
     wait_for("the last event to be applied", || copy(pool, sentinel)).await;
